@@ -48,9 +48,7 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(
         default=False,
-        description=(
-            "Mark session cookies `Secure` (HTTPS only). Turn on behind a TLS proxy."
-        ),
+        description=("Mark session cookies `Secure` (HTTPS only). Turn on behind a TLS proxy."),
     )
     session_max_age_s: int = Field(
         default=7 * 24 * 3600, description="Lifetime of a UI sign-in session, in seconds."

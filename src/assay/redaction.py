@@ -1,0 +1,192 @@
+"""Redaction of personal data and secrets, applied before anything is stored.
+
+Built-in detectors cover e-mail addresses, phone numbers, payment card numbers
+(Luhn-checked), API keys and bearer tokens; projects add their own regexes. Each
+match becomes ``[REDACTED:<name>]``.
+
+Every detector has a substring pre-check (an ``@`` for e-mail, a digit run for
+numbers, a known key prefix for API keys): most text has none, and the check costs a
+fraction of a regex scan, which keeps redaction at a few microseconds per span on
+the ingest path (bench/ingest.py measures it with redaction on).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from assay.errors import InvalidInput
+
+BuiltinName = Literal["email", "phone", "card", "api_key", "bearer"]
+BUILTINS: tuple[BuiltinName, ...] = ("email", "phone", "card", "api_key", "bearer")
+
+
+class RedactionPattern(BaseModel):
+    """A user-defined rule: every match of ``regex`` is replaced."""
+
+    name: str = Field(min_length=1, max_length=50, description="Shown as [REDACTED:name].")
+    regex: str = Field(min_length=1, description="Python regular expression.")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+        return value
+
+
+class RedactionConfig(BaseModel):
+    """A project's redaction rules. By default every built-in detector is on."""
+
+    builtins: list[BuiltinName] = Field(default_factory=lambda: list(BUILTINS))
+    patterns: list[RedactionPattern] = Field(default_factory=list)
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A run of digits with separators that could be a phone or card number. Python's re
+# scans ~10 ns a character; mapping ASCII text to a class per byte first
+# (bytes.translate, memcpy speed) and scanning that is ~4x faster on 2 KB of prose.
+_RUN_CLASSES = bytes(
+    ord("d")
+    if chr(i) in "0123456789"
+    else ord("s")
+    if chr(i) in " \t().-"
+    else ord("p")
+    if chr(i) == "+"
+    else ord("x")
+    for i in range(256)
+)
+_RUN_MAPPED = re.compile(rb"d[ds]{5,}d")
+# International or national numbers with separators: +49 30 1234567, (555) 123-4567.
+_PHONE = re.compile(r"\+?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,5}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# One regex per key family, each starting with its literal prefix so re can skip
+# ahead with a substring search; the prefix is looked for before the regex runs.
+_API_KEYS = (
+    (b"sk-", re.compile(r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}")),
+    (b"ak_", re.compile(r"ak_[A-Za-z0-9_-]{20,}")),
+    (b"AKIA", re.compile(r"AKIA[0-9A-Z]{16}")),
+    *((f"gh{c}_".encode(), re.compile(f"gh{c}_[A-Za-z0-9]{{30,}}")) for c in "pousr"),
+    (b"xox", re.compile(r"xox[abpr]-[A-Za-z0-9-]{10,}")),
+    (b"AIza", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
+)
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def _key_sub(match: re.Match[str]) -> str:
+    start = match.start()
+    # "task-0123456789abcdef" is not a key: require a word boundary before the prefix.
+    if start > 0 and (match.string[start - 1].isalnum() or match.string[start - 1] == "_"):
+        return match.group(0)
+    return "[REDACTED:api_key]"
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _numbers(text: str, raw: bytes, *, phone: bool, card: bool) -> str:
+    mapped = raw.translate(_RUN_CLASSES)
+    runs = [m.span() for m in _RUN_MAPPED.finditer(mapped)]
+    if not runs:
+        return text
+    parts: list[str] = []
+    last = 0
+    for begin, end in runs:
+        # The run starts at a digit; take in a "+" or "(" just before it.
+        if begin > 0 and mapped[begin - 1] in b"ps" and text[begin - 1] in "+(":
+            begin -= 1
+        run = text[begin:end]
+        replacement = _classify(run, phone=phone, card=card)
+        if replacement is not None:
+            parts.append(text[last:begin])
+            parts.append(replacement)
+            last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _classify(run: str, *, phone: bool, card: bool) -> str | None:
+    digits = "".join(ch for ch in run if ch.isdigit())
+    if card and 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        return "[REDACTED:card]"
+    if phone and 7 <= len(digits) <= 15 and not _ISO_DATE.search(run) and _PHONE.fullmatch(run):
+        return "[REDACTED:phone]"
+    return None
+
+
+class Redactor:
+    """Applies a project's rules to text and to nested attribute values."""
+
+    def __init__(self, config: RedactionConfig) -> None:
+        self.config = config
+        names = set(config.builtins)
+        self._bearer = "bearer" in names
+        self._keys = "api_key" in names
+        self._email = "email" in names
+        self._phone = "phone" in names
+        self._card = "card" in names
+        self._patterns: list[tuple[re.Pattern[str], str]] = []
+        for pattern in config.patterns:
+            try:
+                compiled = re.compile(pattern.regex)
+            except re.error as exc:  # pragma: no cover - the model validator catches it
+                raise InvalidInput(f"redaction pattern {pattern.name!r}: {exc}") from exc
+            self._patterns.append((compiled, f"[REDACTED:{pattern.name}]"))
+
+    @property
+    def active(self) -> bool:
+        """Whether any rule is on."""
+        return bool(
+            self._bearer or self._keys or self._email or self._phone or self._card or self._patterns
+        )
+
+    def text(self, value: str) -> str:
+        """Redact one string."""
+        # Latin-1 with "replace" gives one byte per character, so offsets found in
+        # `raw` are offsets in `value`, and substring checks on bytes are memmem-fast
+        # (a str search over text with non-Latin-1 characters is ~10x slower).
+        raw = value.encode("latin-1", "replace")
+        changed = False
+        # Secrets first: a key or token may contain digit runs that look like numbers.
+        if self._bearer and (b"earer" in raw or b"EARER" in raw):
+            value, n = _BEARER.subn("Bearer [REDACTED:bearer]", value)
+            changed = changed or n > 0
+        if self._keys:
+            for hint, pattern in _API_KEYS:
+                if hint in raw:
+                    new = pattern.sub(_key_sub, value)
+                    changed = changed or new != value
+                    value = new
+        if self._email and b"@" in raw:
+            value, n = _EMAIL.subn("[REDACTED:email]", value)
+            changed = changed or n > 0
+        if self._phone or self._card:
+            if changed:
+                raw = value.encode("latin-1", "replace")
+            value = _numbers(value, raw, phone=self._phone, card=self._card)
+        for compiled, label in self._patterns:
+            value = compiled.sub(label, value)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """Redact every string inside a JSON-like value."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        return value

@@ -1,0 +1,81 @@
+"""Shared fixtures: store URLs and migrated stores on SQLite and PostgreSQL.
+
+``db_url`` and ``store`` are parametrized over both dialects (ids ``sqlite`` and
+``postgresql``). The PostgreSQL cluster is started by the test run itself, lazily:
+``pytest -k sqlite`` never starts it. See ``tests/_postgres.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _postgres import PostgresCluster, PostgresUnavailable
+
+from assay.store import Store, migrate
+
+DIALECTS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _no_assay_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide a developer's own ``ASSAY_*`` variables so settings start from defaults."""
+    for name in list(os.environ):
+        if name.upper().startswith("ASSAY_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the whole session, removed at its end."""
+    try:
+        cluster = PostgresCluster.start_new()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite file in the test's temporary folder."""
+    return f"sqlite:///{tmp_path / 'assay.db'}"
+
+
+@pytest.fixture(params=DIALECTS, ids=DIALECTS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """URL of a fresh, empty database, once per dialect."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+def _migrated(url: str) -> Iterator[Store]:
+    store = Store(url)
+    try:
+        migrate.upgrade(store)
+        yield store
+    finally:
+        store.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A store migrated to head, once per dialect."""
+    yield from _migrated(db_url)
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    """A SQLite store migrated to head, for tests about SQLite alone."""
+    yield from _migrated(sqlite_url)
