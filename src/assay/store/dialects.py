@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, event, func
+from sqlalchemy import Table, Text, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -84,3 +84,11 @@ def json_text_field(dialect_name: str, column: Any, key: str) -> ColumnElement[A
         path = '$."' + key.replace('"', '\\"') + '"'
         return func.json_extract(column, path)
     return func.jsonb_extract_path_text(func.cast(column, postgresql.JSONB), key)
+
+
+def json_merge(dialect_name: str, a: Any, b: Any) -> ColumnElement[Any]:
+    """Merge two JSON objects stored as text (keys of ``b`` win), as text."""
+    if is_sqlite(dialect_name):
+        return func.json_patch(a, b)
+    merged = func.cast(a, postgresql.JSONB).op("||")(func.cast(b, postgresql.JSONB))
+    return func.cast(merged, Text)

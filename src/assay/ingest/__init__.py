@@ -1,0 +1,1 @@
+"""Ingest: OTLP decoding, normalisation of GenAI/OpenInference spans, the group-commit writer."""

@@ -1,0 +1,183 @@
+"""Chat messages in the shapes instrumentations send, folded into one shape.
+
+assay stores a span's input and output as text: plain text when the app sent a
+value, or a JSON list of ``{"role": ..., "content": ...}`` messages (with
+``tool_calls`` when present) when it sent chat messages, in whichever of these forms:
+
+- OpenTelemetry GenAI attributes ``gen_ai.input.messages`` / ``gen_ai.output.messages``
+  (JSON with ``parts``), ``gen_ai.system_instructions``;
+- the older ``gen_ai.prompt.N.role/content`` and ``gen_ai.completion.N.*`` attributes;
+- OpenInference ``llm.input_messages.N.message.role/content`` (flattened);
+- GenAI events on the span or as OTLP log records (``gen_ai.user.message``,
+  ``gen_ai.choice``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+Message = dict[str, Any]
+
+EVENT_ROLES = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+CHOICE_EVENT = "gen_ai.choice"
+CONTENT_EVENTS = frozenset(
+    {*EVENT_ROLES, CHOICE_EVENT, "gen_ai.content.prompt", "gen_ai.content.completion"}
+)
+
+
+def dumps(messages: list[Message]) -> str:
+    """Serialise messages the way they are stored."""
+    return orjson.dumps(messages).decode()
+
+
+def _text_of_parts(parts: Any) -> Any:
+    """The text of GenAI ``parts`` (joined), or the parts themselves if not all text."""
+    if not isinstance(parts, list):
+        return parts
+    texts = [p.get("content") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
+    strings = [t for t in texts if isinstance(t, str)]
+    if len(strings) == len(parts):
+        return "\n".join(strings)
+    return parts
+
+
+def from_genai_json(raw: Any, default_role: str = "user") -> list[Message] | None:
+    """Messages from ``gen_ai.input.messages`` / ``gen_ai.output.messages``."""
+    data = raw
+    if isinstance(raw, str):
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return [{"role": default_role, "content": raw}]
+    if not isinstance(data, list):
+        return None
+    out: list[Message] = []
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        msg: Message = {"role": item.get("role", default_role)}
+        if "parts" in item:
+            parts = item["parts"]
+            calls = [p for p in parts if isinstance(p, dict) and p.get("type") == "tool_call"]
+            texts = [p for p in parts if not (isinstance(p, dict) and p.get("type") == "tool_call")]
+            msg["content"] = _text_of_parts(texts) if texts else None
+            if calls:
+                msg["tool_calls"] = calls
+        else:
+            msg["content"] = item.get("content")
+        if "finish_reason" in item:
+            msg["finish_reason"] = item["finish_reason"]
+        out.append(msg)
+    return out
+
+
+def from_flat(
+    attrs: dict[str, Any], prefix: str, content_keys: tuple[str, ...]
+) -> list[Message] | None:
+    """Messages from flattened attributes such as ``llm.input_messages.0.message.role``.
+
+    Args:
+        attrs: The span attributes.
+        prefix: e.g. ``llm.input_messages`` or ``gen_ai.prompt``.
+        content_keys: Suffixes naming the role and content, e.g.
+            ``("message.role", "message.content")`` or ``("role", "content")``.
+    """
+    role_key, content_key = content_keys
+    head = prefix + "."
+    by_index: dict[int, Message] = {}
+    for key, value in attrs.items():
+        if not key.startswith(head):
+            continue
+        index_str, _, rest = key[len(head) :].partition(".")
+        if not index_str.isdigit():
+            continue
+        msg = by_index.setdefault(int(index_str), {})
+        if rest == role_key:
+            msg["role"] = value
+        elif rest == content_key:
+            msg["content"] = value
+        elif rest.endswith("message_content.text"):
+            msg["content"] = (msg.get("content") or "") + str(value)
+        elif "tool_calls" in rest:
+            msg.setdefault("tool_calls_flat", {})[rest] = value
+    if not by_index:
+        return None
+    out = []
+    for index in sorted(by_index):
+        msg = by_index[index]
+        msg.setdefault("role", "user")
+        msg.setdefault("content", None)
+        flat = msg.pop("tool_calls_flat", None)
+        if flat:
+            msg["tool_calls"] = _unflatten_tool_calls(flat)
+        out.append(msg)
+    return out
+
+
+def _unflatten_tool_calls(flat: dict[str, Any]) -> list[dict[str, Any]]:
+    calls: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        m = re.search(r"tool_calls\.(\d+)\.(.+)$", key)
+        if not m:
+            continue
+        call = calls.setdefault(m.group(1), {})
+        field = m.group(2).replace("tool_call.", "")
+        call[field] = value
+    return [calls[k] for k in sorted(calls, key=int)]
+
+
+def is_flat_content_key(key: str) -> bool:
+    """Whether an attribute key is part of a flattened message list."""
+    return key.startswith(
+        ("llm.input_messages.", "llm.output_messages.", "gen_ai.prompt.", "gen_ai.completion.")
+    )
+
+
+def from_events(events: list[tuple[str, dict[str, Any]]]) -> tuple[list[Message], list[Message]]:
+    """Input and output messages from GenAI events (span events or log records).
+
+    Args:
+        events: ``(event name, body-or-attributes)`` pairs in time order.
+    """
+    inputs: list[Message] = []
+    outputs: list[Message] = []
+    for name, body in events:
+        if name in EVENT_ROLES:
+            msg: Message = {
+                "role": body.get("role") or EVENT_ROLES[name],
+                "content": body.get("content"),
+            }
+            if body.get("tool_calls"):
+                msg["tool_calls"] = body["tool_calls"]
+            if body.get("id"):
+                msg["tool_call_id"] = body["id"]
+            inputs.append(msg)
+        elif name == CHOICE_EVENT:
+            inner = body.get("message")
+            message: dict[str, Any] = inner if isinstance(inner, dict) else body
+            out: Message = {
+                "role": message.get("role") or "assistant",
+                "content": message.get("content"),
+            }
+            if message.get("tool_calls"):
+                out["tool_calls"] = message["tool_calls"]
+            if body.get("finish_reason"):
+                out["finish_reason"] = body["finish_reason"]
+            outputs.append(out)
+        elif name == "gen_ai.content.prompt":
+            prompt = body.get("gen_ai.prompt")
+            parsed = from_genai_json(prompt) if prompt is not None else None
+            inputs.extend(parsed or [])
+        elif name == "gen_ai.content.completion":
+            completion = body.get("gen_ai.completion")
+            parsed = from_genai_json(completion, "assistant") if completion is not None else None
+            outputs.extend(parsed or [])
+    return inputs, outputs

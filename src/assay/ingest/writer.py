@@ -1,0 +1,463 @@
+"""The group-commit writer: the only path by which ingested data reaches the store.
+
+Requests hand their normalised rows to one writer thread and wait. The thread takes
+everything queued (up to ``batch_bytes``), writes it in one transaction and commits,
+then answers every waiting request at once: one fsync serves many requests, and a
+request is acknowledged only after its rows are durable.
+
+Memory is bounded in bytes, not spans: a request reserves room before its body is
+decoded and gives it back after the commit. When the room is gone the server answers
+503 with Retry-After, which OTLP exporters honour. See design/2026-11-22-ingest.md.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, and_, case, func, select, tuple_, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from assay.errors import Overloaded
+from assay.ingest import messages as msgs
+from assay.ingest.logs import LogBatch
+from assay.ingest.normalize import SpanBatch
+from assay.store.dialects import greatest, insert_for, json_merge, least
+from assay.store.engine import Store
+from assay.store.models import Span, SpanLog, Trace
+
+log = logging.getLogger(__name__)
+
+SPANS: Table = Span.__table__  # type: ignore[assignment]
+TRACES: Table = Trace.__table__  # type: ignore[assignment]
+LOGS: Table = SpanLog.__table__  # type: ignore[assignment]
+# Transient failures (SQLite busy, PostgreSQL deadlock or serialization failure)
+# are retried this many times with doubling backoff before a request fails.
+RETRIES = 4
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one request's commit did."""
+
+    spans_inserted: int
+    spans_duplicate: int
+    logs_inserted: int
+
+
+@dataclass
+class _Item:
+    spans: SpanBatch | None
+    logs: LogBatch | None
+    reserved: int
+    future: Future[WriteResult]
+
+
+class Reservation:
+    """Room in the writer queue held by one request until its commit is answered."""
+
+    def __init__(self, writer: Writer, nbytes: int) -> None:
+        self.writer = writer
+        self.nbytes = nbytes
+        self._released = False
+
+    def release(self) -> None:
+        """Give the room back (idempotent)."""
+        if not self._released:
+            self._released = True
+            self.writer._release(self.nbytes)
+
+
+class Writer:
+    """One thread that group-commits spans and span logs.
+
+    Args:
+        store: Where to write.
+        queue_bytes: Room for data waiting to be written; beyond it, :meth:`reserve`
+            raises :class:`~assay.errors.Overloaded`.
+        batch_bytes: Most data written in one transaction.
+    """
+
+    def __init__(self, store: Store, *, queue_bytes: int, batch_bytes: int) -> None:
+        self.store = store
+        self.queue_bytes = queue_bytes
+        self.batch_bytes = batch_bytes
+        self._lock = threading.Condition()
+        self._queue: collections.deque[_Item] = collections.deque()
+        self._used = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._statements = _Statements(store.dialect)
+        self.stats = {"batches": 0, "spans": 0, "rejected_overload": 0}
+
+    # -- admission -------------------------------------------------------------
+
+    def reserve(self, nbytes: int) -> Reservation:
+        """Hold ``nbytes`` of queue room for a request, or refuse.
+
+        A request larger than the whole queue is still admitted when the queue is
+        empty, so one big (but under the body limit) request cannot starve.
+
+        Raises:
+            Overloaded: the queue has no room; retry later.
+        """
+        with self._lock:
+            if self._used and self._used + nbytes > self.queue_bytes:
+                self.stats["rejected_overload"] += 1
+                raise Overloaded("ingest queue is full; retry later", retry_after=1)
+            self._used += nbytes
+        return Reservation(self, nbytes)
+
+    def _release(self, nbytes: int) -> None:
+        with self._lock:
+            self._used -= nbytes
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes currently reserved by requests in flight."""
+        return self._used
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is None:
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="assay-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def submit(
+        self, reservation: Reservation, spans: SpanBatch | None = None, logs: LogBatch | None = None
+    ) -> Future[WriteResult]:
+        """Queue rows for the next group commit; the future resolves after the commit."""
+        future: Future[WriteResult] = Future()
+        item = _Item(spans=spans, logs=logs, reserved=reservation.nbytes, future=future)
+        with self._lock:
+            if self._stopping or self._thread is None:
+                future.set_exception(Overloaded("server is shutting down", retry_after=5))
+                return future
+            self._queue.append(item)
+            self._lock.notify()
+        return future
+
+    def write_now(
+        self, spans: SpanBatch | None = None, logs: LogBatch | None = None
+    ) -> WriteResult:
+        """Write synchronously on the calling thread (CLI, tests, the bench's raw path)."""
+        return self._write([_Item(spans, logs, 0, Future())])[0]
+
+    # -- the loop ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopping:
+                    self._lock.wait()
+                if not self._queue:
+                    return
+                items = [self._queue.popleft()]
+                size = items[0].reserved
+                while self._queue and size + self._queue[0].reserved <= self.batch_bytes:
+                    item = self._queue.popleft()
+                    items.append(item)
+                    size += item.reserved
+            self._commit(items)
+
+    def _commit(self, items: list[_Item]) -> None:
+        try:
+            results = self._write_with_retry(items)
+        except Exception as exc:
+            if len(items) > 1:
+                # One bad request must not fail the others: write them one by one.
+                for item in items:
+                    self._commit([item])
+                return
+            log.exception("ingest write failed")
+            items[0].future.set_exception(exc)
+            return
+        for item, result in zip(items, results, strict=True):
+            item.future.set_result(result)
+
+    def _write_with_retry(self, items: list[_Item]) -> list[WriteResult]:
+        delay = 0.05
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._write(items)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == RETRIES or not _transient(exc):
+                    raise
+                log.warning("transient store error, retrying: %s", exc)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _write(self, items: list[_Item]) -> list[WriteResult]:
+        st = self._statements
+        span_rows: list[dict[str, Any]] = []
+        owners: list[int] = []
+        slices: list[dict[str, Any]] = []
+        resources: list[Any] = []
+        seen: set[tuple[int, str, str]] = set()
+        for index, item in enumerate(items):
+            if item.spans is None:
+                continue
+            b = item.spans
+            for row, res, sl in zip(b.rows, b.resources, b.slices, strict=True):
+                key = (row["project_id"], row["trace_id"], row["span_id"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                span_rows.append(row)
+                owners.append(index)
+                slices.append(sl)
+                resources.append(res)
+        log_rows = [row for item in items if item.logs for row in item.logs.rows]
+
+        inserted_counts = [0] * len(items)
+        with self.store.writer.begin() as conn:
+            inserted_keys: set[tuple[int, str, str]] = set()
+            if span_rows:
+                for project_id, trace_id, span_id in conn.execute(st.insert_spans, span_rows):
+                    inserted_keys.add((project_id, trace_id, span_id))
+                fresh = [
+                    i
+                    for i, row in enumerate(span_rows)
+                    if (row["project_id"], row["trace_id"], row["span_id"]) in inserted_keys
+                ]
+                for i in fresh:
+                    inserted_counts[owners[i]] += 1
+                traces = _aggregate(
+                    [span_rows[i] for i in fresh],
+                    [resources[i] for i in fresh],
+                    [slices[i] for i in fresh],
+                )
+                if traces:
+                    conn.execute(st.upsert_traces, traces)
+            if log_rows:
+                conn.execute(st.insert_logs, log_rows)
+            _attach_logs(conn, span_rows, inserted_keys, log_rows)
+        self.stats["batches"] += 1
+        self.stats["spans"] += len(inserted_keys) if span_rows else 0
+        results = []
+        for index, item in enumerate(items):
+            total = len(item.spans.rows) if item.spans else 0
+            results.append(
+                WriteResult(
+                    spans_inserted=inserted_counts[index],
+                    spans_duplicate=total - inserted_counts[index],
+                    logs_inserted=len(item.logs.rows) if item.logs else 0,
+                )
+            )
+        return results
+
+
+def _transient(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(
+        s in text
+        for s in ("database is locked", "deadlock detected", "could not serialize", "busy")
+    )
+
+
+class _Statements:
+    """The writer's statements, built once per dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        ins = insert_for(dialect, SPANS)
+        self.insert_spans = ins.on_conflict_do_nothing(
+            index_elements=["project_id", "trace_id", "span_id"]
+        ).returning(SPANS.c.project_id, SPANS.c.trace_id, SPANS.c.span_id)
+        self.insert_logs = LOGS.insert()
+        t = TRACES.c
+        up = insert_for(dialect, TRACES)
+        ex = up.excluded
+        root = ex.has_root == 1
+        self.upsert_traces = up.on_conflict_do_update(
+            index_elements=["project_id", "trace_id"],
+            set_={
+                "start_ns": least(dialect, t.start_ns, ex.start_ns),
+                "end_ns": greatest(dialect, t.end_ns, ex.end_ns),
+                "has_root": greatest(dialect, t.has_root, ex.has_root),
+                "name": case((root, ex.name), else_=func.coalesce(t.name, ex.name)),
+                "input": case(
+                    (and_(root, ex.input.is_not(None)), ex.input),
+                    else_=func.coalesce(t.input, ex.input),
+                ),
+                "output": case(
+                    (and_(root, ex.output.is_not(None)), ex.output),
+                    else_=func.coalesce(t.output, ex.output),
+                ),
+                "status": case(
+                    (t.error_count + ex.error_count > 0, "error"),
+                    (root, ex.status),
+                    else_=t.status,
+                ),
+                "model": func.coalesce(t.model, ex.model),
+                "release_ref": func.coalesce(t.release_ref, ex.release_ref),
+                "service_name": func.coalesce(t.service_name, ex.service_name),
+                "session_id": func.coalesce(t.session_id, ex.session_id),
+                "user_id": func.coalesce(t.user_id, ex.user_id),
+                "span_count": t.span_count + ex.span_count,
+                "error_count": t.error_count + ex.error_count,
+                "prompt_tokens": t.prompt_tokens + ex.prompt_tokens,
+                "completion_tokens": t.completion_tokens + ex.completion_tokens,
+                "cost": t.cost + ex.cost,
+                "slices": json_merge(dialect, t.slices, ex.slices),
+                "resource": case((root, ex.resource), else_=t.resource),
+            },
+        )
+
+
+def _aggregate(
+    rows: list[dict[str, Any]], resources: list[Any], slices: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One trace row per (project, trace) from newly inserted span rows."""
+    traces: dict[tuple[int, str], dict[str, Any]] = {}
+    for row, res, sl in zip(rows, resources, slices, strict=True):
+        key = (row["project_id"], row["trace_id"])
+        is_root = row["parent_span_id"] is None
+        agg = traces.get(key)
+        if agg is None:
+            agg = traces[key] = {
+                "project_id": key[0],
+                "trace_id": key[1],
+                "release_ref": res.release_ref,
+                "service_name": res.service_name,
+                "name": row["name"],
+                "has_root": 0,
+                "start_ns": row["start_ns"],
+                "end_ns": row["end_ns"],
+                "status": "unset",
+                "model": row["model"],
+                "input": row["input"],
+                "output": row["output"],
+                "span_count": 0,
+                "error_count": 0,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cost": 0.0,
+                "session_id": row["session_id"],
+                "user_id": row["user_id"],
+                "slices": {},
+                "resource": res.resource_json,
+                "_first_ns": row["start_ns"],
+            }
+        else:
+            if row["start_ns"] < agg["start_ns"]:
+                agg["start_ns"] = row["start_ns"]
+            if row["end_ns"] > agg["end_ns"]:
+                agg["end_ns"] = row["end_ns"]
+            if not agg["has_root"]:
+                earlier = row["start_ns"] < agg["_first_ns"]
+                if row["input"] is not None and (agg["input"] is None or earlier):
+                    agg["input"] = row["input"]
+                if row["output"] is not None and (agg["output"] is None or earlier):
+                    agg["output"] = row["output"]
+                if earlier:
+                    agg["_first_ns"] = row["start_ns"]
+                    agg["name"] = row["name"]
+            agg["model"] = agg["model"] or row["model"]
+            agg["session_id"] = agg["session_id"] or row["session_id"]
+            agg["user_id"] = agg["user_id"] or row["user_id"]
+            agg["release_ref"] = agg["release_ref"] or res.release_ref
+        if is_root:
+            agg["has_root"] = 1
+            agg["name"] = row["name"]
+            agg["status"] = row["status"]
+            agg["resource"] = res.resource_json
+            if row["input"] is not None:
+                agg["input"] = row["input"]
+            if row["output"] is not None:
+                agg["output"] = row["output"]
+        agg["span_count"] += 1
+        if row["status"] == "error":
+            agg["error_count"] += 1
+            agg["status"] = "error"
+        agg["prompt_tokens"] += row["prompt_tokens"] or 0
+        agg["completion_tokens"] += row["completion_tokens"] or 0
+        agg["cost"] += row["cost"] or 0.0
+        if sl:
+            agg["slices"].update(sl)
+    out = []
+    for key in sorted(traces):  # a fixed order avoids deadlocks between PostgreSQL writers
+        agg = traces[key]
+        del agg["_first_ns"]
+        agg["slices"] = orjson.dumps(agg["slices"]).decode()
+        out.append(agg)
+    return out
+
+
+def _attach_logs(
+    conn: Connection,
+    span_rows: list[dict[str, Any]],
+    inserted: set[tuple[int, str, str]],
+    log_rows: list[dict[str, Any]],
+) -> None:
+    """Fold GenAI content logs into their spans, whichever of the two arrived first."""
+    targets: set[tuple[int, str, str]] = {
+        (r["project_id"], r["trace_id"], r["span_id"]) for r in log_rows
+    }
+    # Newly stored model spans that lack content may have had their logs arrive first.
+    waiting = [
+        (r["project_id"], r["trace_id"], r["span_id"])
+        for r in span_rows
+        if r["kind"] in ("llm", "embedding")
+        and (r["input"] is None or r["output"] is None)
+        and (r["project_id"], r["trace_id"], r["span_id"]) in inserted
+    ]
+    if waiting:
+        have = conn.execute(
+            select(SpanLog.project_id, SpanLog.trace_id, SpanLog.span_id)
+            .where(tuple_(SpanLog.project_id, SpanLog.trace_id, SpanLog.span_id).in_(waiting))
+            .distinct()
+        )
+        targets.update((p, t, s) for p, t, s in have)
+    if not targets:
+        return
+    for project_id, trace_id, span_id in sorted(targets):
+        events = conn.execute(
+            select(SpanLog.event_name, SpanLog.body)
+            .where(
+                SpanLog.project_id == project_id,
+                SpanLog.trace_id == trace_id,
+                SpanLog.span_id == span_id,
+            )
+            .order_by(SpanLog.time_ns, SpanLog.id)
+        ).all()
+        ev_in, ev_out = msgs.from_events([(name, orjson.loads(body)) for name, body in events])
+        text_in = msgs.dumps(ev_in) if ev_in else None
+        text_out = msgs.dumps(ev_out) if ev_out else None
+        if text_in is None and text_out is None:
+            continue
+        where = (Span.project_id == project_id, Span.trace_id == trace_id, Span.span_id == span_id)
+        conn.execute(
+            update(Span)
+            .where(*where)
+            .values(
+                input=func.coalesce(Span.input, text_in),
+                output=func.coalesce(Span.output, text_out),
+            )
+        )
+        conn.execute(
+            update(Trace)
+            .where(Trace.project_id == project_id, Trace.trace_id == trace_id)
+            .values(
+                input=func.coalesce(Trace.input, text_in),
+                output=func.coalesce(Trace.output, text_out),
+            )
+        )

@@ -1,0 +1,69 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assay import __version__
+from assay.ingest.pricing import PriceTable
+from assay.ingest.writer import Writer
+from assay.projects.keys import KeyCache
+from assay.server import errors
+from assay.server.routes import health, otlp
+from assay.server.state import ServerState
+from assay.settings import Settings
+from assay.store.engine import Store
+from assay.store.migrate import ensure_current
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app: OTLP receiver, REST API under ``/api/v1`` and the web UI.
+
+    Args:
+        settings: Server settings; read from the environment when omitted.
+        store: An open store; made from ``settings`` when omitted. The store is
+            migrated to the latest schema at startup.
+    """
+    settings = settings or Settings()
+    owned = store is None
+    the_store = store or Store(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ensure_current(the_store)
+        state.writer.start()
+        try:
+            yield
+        finally:
+            state.writer.stop()
+            if owned:
+                the_store.dispose()
+
+    state = ServerState(
+        settings=settings,
+        store=the_store,
+        writer=Writer(
+            the_store,
+            queue_bytes=settings.ingest_queue_bytes,
+            batch_bytes=settings.ingest_batch_bytes,
+        ),
+        keys=KeyCache(),
+        prices=PriceTable(settings.prices_file),
+    )
+    app = FastAPI(
+        title="assay",
+        version=__version__,
+        description=(
+            "Self-hosted platform that turns production AI failures into regression "
+            "tests. OTLP/HTTP receiver at /v1/traces and /v1/logs; REST API under /api/v1."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.assay = state
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(otlp.router)
+    return app

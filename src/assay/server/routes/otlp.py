@@ -1,0 +1,125 @@
+"""The OTLP/HTTP receiver: ``POST /v1/traces`` and ``POST /v1/logs``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
+from starlette.concurrency import run_in_threadpool
+
+from assay.errors import PayloadTooLarge
+from assay.ingest.logs import NOT_CONTENT, normalize_logs
+from assay.ingest.normalize import normalize_traces
+from assay.ingest.otlp import decode_logs, decode_traces, decompress, encode_response
+from assay.ingest.writer import Reservation
+from assay.server.auth import ApiProject
+from assay.server.state import ServerState, get_state
+
+router = APIRouter(tags=["otlp"])
+State = Annotated[ServerState, Depends(get_state)]
+
+_OTLP_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/v1/traces",
+    summary="Receive OTLP/HTTP traces",
+    openapi_extra=_OTLP_BODY,
+    response_class=Response,
+)
+async def export_traces(request: Request, project: ApiProject, state: State) -> Response:
+    """Store spans sent by an OpenTelemetry exporter (protobuf or JSON, optionally gzip).
+
+    Answered 200 only after every accepted span is committed; 503 with Retry-After
+    when the ingest queue is full.
+    """
+    settings = state.settings
+    content_type = request.headers.get("content-type")
+    raw = await _read_body(request, settings.max_body_bytes)
+    reservation = state.writer.reserve(2 * len(raw) + 4096)
+    try:
+        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
+
+        def work() -> Any:
+            return normalize_traces(decode_traces(body, content_type), project, state.prices)
+
+        batch = await run_in_threadpool(work)
+        if batch.rows:
+            await _commit(state, reservation, spans=batch)
+    finally:
+        reservation.release()
+    response = ExportTraceServiceResponse()
+    if batch.rejected:
+        response.partial_success.rejected_spans = batch.rejected
+        response.partial_success.error_message = "; ".join(batch.errors)
+    payload, media = encode_response(response, content_type)
+    return Response(payload, media_type=media)
+
+
+@router.post(
+    "/v1/logs",
+    summary="Receive OTLP/HTTP logs (GenAI content events)",
+    openapi_extra=_OTLP_BODY,
+    response_class=Response,
+)
+async def export_logs(request: Request, project: ApiProject, state: State) -> Response:
+    """Store GenAI content log events and attach them to their spans.
+
+    Log records that are not GenAI content events linked to a span are reported as
+    rejected in the partial-success response.
+    """
+    settings = state.settings
+    content_type = request.headers.get("content-type")
+    raw = await _read_body(request, settings.max_body_bytes)
+    reservation = state.writer.reserve(2 * len(raw) + 4096)
+    try:
+        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
+
+        def work() -> Any:
+            return normalize_logs(decode_logs(body, content_type), project)
+
+        batch = await run_in_threadpool(work)
+        if batch.rows:
+            await _commit(state, reservation, logs=batch)
+    finally:
+        reservation.release()
+    response = ExportLogsServiceResponse()
+    if batch.rejected:
+        response.partial_success.rejected_log_records = batch.rejected
+        response.partial_success.error_message = NOT_CONTENT
+    payload, media = encode_response(response, content_type)
+    return Response(payload, media_type=media)
+
+
+async def _commit(state: ServerState, reservation: Reservation, **rows: Any) -> None:
+    future = state.writer.submit(reservation, **rows)
+    # shield: if the client goes away, the write still completes (and stays durable).
+    await asyncio.shield(asyncio.wrap_future(future))
