@@ -11,8 +11,8 @@ from assay import __version__
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
-from assay.server import errors
-from assay.server.routes import health, otlp
+from assay.server import errors, ui
+from assay.server.routes import feedback, health, otlp, projects, releases, traces
 from assay.server.state import ServerState
 from assay.settings import Settings
 from assay.store.engine import Store
@@ -66,4 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(otlp.router)
+    for module in (projects, releases, traces, feedback):
+        app.include_router(module.router)
+    ui.install(app)
     return app
