@@ -6,14 +6,13 @@ import ipaddress
 import socket
 
 import uvicorn
-from sqlalchemy import func, select
 
+from assay.accounts import count_users
 from assay.errors import ConfigError
 from assay.server.app import create_app
 from assay.settings import Settings
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
-from assay.store.models import User
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +44,7 @@ def check_exposure(settings: Settings, store: Store) -> None:
     if is_loopback(settings.host):
         return
     with store.session() as session:
-        users = session.scalar(select(func.count()).select_from(User)) or 0
+        users = count_users(session)
     if users == 0:
         raise ConfigError(
             f"refusing to listen on {settings.host}: it is reachable from other machines "
