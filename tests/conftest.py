@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _postgres import PostgresCluster, PostgresUnavailable
 
+from _postgres import PostgresCluster, PostgresUnavailable
 from assay.store import Store, migrate
 
 DIALECTS = ["sqlite", "postgresql"]
@@ -30,12 +31,38 @@ def _no_assay_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     """A throwaway PostgreSQL cluster for the whole session, removed at its end."""
+    previous = _sigterm_unwinds_like_ctrl_c()
     try:
-        cluster = PostgresCluster.start_new()
+        cluster = _start_cluster_or_fail()
+        yield cluster
+        cluster.stop()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _start_cluster_or_fail() -> PostgresCluster:
+    try:
+        return PostgresCluster.start_new()
     except PostgresUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield cluster
-    cluster.stop()
+        error = str(exc)
+    # Outside the except block, so the message is shown once, without a chained copy.
+    pytest.fail(error, pytrace=False)
+
+
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"received signal {signum}")
+
+
+def _sigterm_unwinds_like_ctrl_c() -> signal.Handlers | None:
+    """Make SIGTERM (``timeout``, CI cancel) tear down like Ctrl-C, so no cluster leaks.
+
+    Returns the handler to restore, or None when another one was installed already.
+    """
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    return signal.SIG_DFL
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from assay.errors import ConfigError
 from assay.store.dialects import configure_sqlite, is_sqlite, write_engine
@@ -23,13 +24,18 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a non-numeric port
         raise ConfigError(f"database URL {url!r} is not a valid SQLAlchemy URL") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, pool_size=pool_size, max_overflow=10)
+            engine = create_engine(parsed, pool_size=pool_size, max_overflow=10)
+        else:
+            # An in-memory database lives in one connection: share it across threads.
+            engine = create_engine(
+                parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
         configure_sqlite(engine)
         return engine
     if backend == "postgresql":
