@@ -14,9 +14,12 @@ from typing import Any
 import orjson
 
 from assay.ingest.attributes import any_value, to_dict
-from assay.ingest.messages import CONTENT_EVENTS
+from assay.ingest.messages import CONTENT_EVENTS, OPERATION_DETAILS
 from assay.projects.service import ProjectConfig
 
+_DETAIL_KEYS = frozenset(
+    {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions"}
+)
 NOT_CONTENT = (
     "assay keeps only GenAI content events (gen_ai.*.message, gen_ai.choice) that carry "
     "a trace and span id; other log records are not stored"
@@ -55,6 +58,9 @@ def normalize_logs(request: Any, config: ProjectConfig) -> LogBatch:
                     batch.rejected += 1
                     continue
                 body = any_value(record.body) if record.HasField("body") else None
+                if name == OPERATION_DETAILS and body is None:
+                    # The messages travel as structured attributes of this event.
+                    body = {k: v for k, v in attrs.items() if k in _DETAIL_KEYS}
                 if not isinstance(body, dict):
                     body = {"content": body} if body is not None else {}
                 if redactor.active:

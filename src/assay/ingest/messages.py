@@ -28,8 +28,17 @@ EVENT_ROLES = {
     "gen_ai.tool.message": "tool",
 }
 CHOICE_EVENT = "gen_ai.choice"
+# The newer GenAI conventions (OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental)
+# send one event per call with the messages as structured attributes.
+OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
 CONTENT_EVENTS = frozenset(
-    {*EVENT_ROLES, CHOICE_EVENT, "gen_ai.content.prompt", "gen_ai.content.completion"}
+    {
+        *EVENT_ROLES,
+        CHOICE_EVENT,
+        OPERATION_DETAILS,
+        "gen_ai.content.prompt",
+        "gen_ai.content.completion",
+    }
 )
 
 
@@ -172,6 +181,14 @@ def from_events(events: list[tuple[str, dict[str, Any]]]) -> tuple[list[Message]
             if body.get("finish_reason"):
                 out["finish_reason"] = body["finish_reason"]
             outputs.append(out)
+        elif name == OPERATION_DETAILS:
+            system = body.get("gen_ai.system_instructions")
+            if system is not None:
+                inputs.extend(
+                    {**m, "role": "system"} for m in from_genai_json(system, "system") or []
+                )
+            inputs.extend(from_genai_json(body.get("gen_ai.input.messages"), "user") or [])
+            outputs.extend(from_genai_json(body.get("gen_ai.output.messages"), "assistant") or [])
         elif name == "gen_ai.content.prompt":
             prompt = body.get("gen_ai.prompt")
             parsed = from_genai_json(prompt) if prompt is not None else None

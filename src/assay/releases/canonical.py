@@ -65,7 +65,7 @@ def canonicalize(value: Any, path: str = "") -> Any:
             if not isinstance(key, str):
                 raise InvalidInput(f"{path or 'value'}: keys must be strings, got {key!r}")
             child = canonicalize(item, join_key(path, key))
-            if not is_empty(child):
+            if not _is_empty(child):
                 out[key] = child
         return out
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
@@ -73,7 +73,7 @@ def canonicalize(value: Any, path: str = "") -> Any:
     raise InvalidInput(f"{path or 'value'}: {type(value).__name__} is not a JSON value")
 
 
-def is_empty(value: Any) -> bool:
+def _is_empty(value: Any) -> bool:
     """Whether canonical form drops ``value`` from an object (None, {} or [])."""
     return value is None or (isinstance(value, dict | list) and not value)
 

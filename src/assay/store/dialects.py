@@ -7,9 +7,10 @@ both.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, event, func
+from sqlalchemy import DateTime, Dialect, Table, Text, TypeDecorator, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -92,3 +93,24 @@ def json_merge(dialect_name: str, a: Any, b: Any) -> ColumnElement[Any]:
         return func.json_patch(a, b)
     merged = func.cast(a, postgresql.JSONB).op("||")(func.cast(b, postgresql.JSONB))
     return func.cast(merged, Text)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on both dialects.
+
+    PostgreSQL returns aware datetimes; SQLite stores the text and returns naive
+    ones. Values are written in UTC, so a naive value read back is UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
