@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +21,14 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 # argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes): ~50 ms a
 # sign-in on this 2-core machine, which is the point.
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a missing name costs the same
-# time as a wrong password and names cannot be probed by timing.
-_DUMMY_HASH = _hasher.hash("assay-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a missing name costs the same
+    time as a wrong password and names cannot be probed by timing. Made on first use:
+    hashing costs ~0.4 s, which every CLI command would otherwise pay at import."""
+    return _hasher.hash("assay-timing-equaliser")
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def authenticate(session: Session, username: str, password: str) -> UserView:
     """
     row = session.scalar(select(User).where(User.username == username))
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        _hasher.verify(row.password_hash if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         row = None
     if row is None:

@@ -43,7 +43,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
     raise ConfigError(
-        f"database URL {url!r}: unsupported backend {backend!r}; "
+        f"database URL {parsed.render_as_string(hide_password=True)!r}: unsupported backend "
+        f"{backend!r}; "
         "use sqlite:///PATH or postgresql+psycopg://..."
     )
 

@@ -1,0 +1,91 @@
+"""``assay demo``: a support bot's traffic, two releases and a served UI, offline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assay.cli.context import DbOption, settings_of
+
+
+def demo(
+    ctx: typer.Context,
+    port: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Port to serve on; another free port is used if it is taken (0: any).",
+        ),
+    ] = 6500,
+    db: DbOption = None,
+    traces: Annotated[
+        int, typer.Option(min=10, max=100_000, help="How many support requests to send.")
+    ] = 240,
+    no_serve: Annotated[
+        bool,
+        typer.Option(
+            "--no-serve", help="Stop after sending the traffic and printing (scripts, tests)."
+        ),
+    ] = False,
+) -> None:
+    """Set up a demo project, send it realistic traffic and serve the web UI.
+
+    Creates the project `support-bot` in the store (the embedded SQLite file
+    `.assay/assay.db` unless --db says otherwise), registers two releases, creates
+    the account `demo` with a fresh password, starts the server on 127.0.0.1, and
+    sends support-bot traces through the stock OpenTelemetry SDK exporter: questions
+    and answers from the chatterbot-corpus package in five languages, with
+    retrieval, model and tool spans, some failures and user feedback. Running it
+    again adds traffic and resets the demo password. Works offline.
+    """
+    # Imported here: the demo pulls in the server and the OTel SDK (~1 s).
+    from assay.demo.run import run_demo, wait_forever
+
+    overrides: dict[str, object] = {"host": "127.0.0.1", "port": port}
+    if db is not None:
+        overrides["database_url"] = db
+    settings = settings_of(ctx).model_copy(update=overrides)
+    console = Console()
+    with console.status("Setting up the demo and sending traffic..."):
+        result = run_demo(settings, traces=traces, serve=not no_serve)
+    failed = sum(t.failed for t in result.traces)
+    releases = sorted({t.release for t in result.traces})
+    lines = [
+        f"[bold]Sent[/] {len(result.traces)} traces ({failed} failed) across releases "
+        f"{', '.join(releases)}, and {result.feedback} feedback items.",
+        "",
+        f"[bold]Web UI[/]      {result.url}",
+        f"[bold]Sign in[/]     user [cyan]{result.username}[/]  password "
+        f"[cyan]{result.password}[/]",
+        f"[bold]Store[/]       {result.database_url}",
+        f"[bold]API key[/]     {result.api_key}",
+        "",
+        "[bold]Next steps[/]",
+        f"  Browse failures:   {result.url}/p/{result.project}/traces?status=error",
+        f"  From the CLI:      assay traces ls --project {result.project} --status error "
+        "--slice locale=de",
+        f"  Compare releases:  assay release diff support-bot-v1 support-bot-v2 "
+        f"--project {result.project}",
+        f"  REST API:          curl -H 'Authorization: Bearer {result.api_key}' "
+        f"{result.url}/api/v1/traces?limit=5",
+        "  Your own app:      OTEL_EXPORTER_OTLP_ENDPOINT="
+        f"{result.url} OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer {result.api_key}'",
+    ]
+    if result.server is not None:
+        lines += ["", "The server keeps running; press Ctrl-C to stop it."]
+    else:
+        lines += ["", f"Not serving (--no-serve): run `assay serve --port {port}` to browse."]
+    console.rule("assay demo")
+    for line in lines:
+        # soft_wrap: long commands and keys stay on one line, so they can be copied.
+        console.print(line, soft_wrap=True, highlight=False)
+    if result.server is not None:
+        wait_forever(result.server)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``assay demo`` to the root app."""
+    app.command("demo")(demo)

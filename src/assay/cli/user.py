@@ -1,0 +1,111 @@
+"""``assay user``: accounts that sign in to the web UI."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+import typer
+from rich.markup import escape
+
+from assay.accounts import create_user, list_users, set_password
+from assay.cli import output
+from assay.cli.context import DbOption, JsonOption, command_group, open_store
+from assay.errors import InvalidInput
+
+Role = Literal["admin", "adjudicator", "annotator"]
+"""The roles of :data:`assay.accounts.ROLES`, as a type Typer turns into choices."""
+
+app = command_group("Manage the accounts that sign in to the web UI.")
+
+UsernameArg = Annotated[str, typer.Argument(metavar="USERNAME", help="The account's name.")]
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of stdin instead of prompting (scripts).",
+    ),
+]
+
+
+def stdin_is_tty() -> bool:
+    """Whether a person can be prompted on stdin."""
+    return sys.stdin.isatty()
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice at a hidden prompt.
+
+    Raises:
+        InvalidInput: stdin is not a terminal and ``--password-stdin`` was not given,
+            or stdin was empty.
+    """
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise InvalidInput("--password-stdin: stdin is empty; write the password to it")
+        return line.rstrip("\r\n")
+    if not stdin_is_tty():
+        raise InvalidInput(
+            "cannot prompt for a password: stdin is not a terminal; "
+            "pass --password-stdin and write the password to stdin"
+        )
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    username: UsernameArg,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help=(
+                "admin manages everything; adjudicator resolves annotation disagreements; "
+                "annotator labels traces in review queues."
+            ),
+        ),
+    ] = "admin",
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+) -> None:
+    """Create an account. Prompts for the password twice (at least 8 characters)."""
+    password = read_password(password_stdin)
+    with open_store(ctx, db) as store, store.write_session() as session:
+        user = create_user(session, username, password, role=role)
+    output.done(f"Created user [bold]{escape(user.username)}[/] ({user.role}).")
+
+
+@app.command("ls")
+def list_(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """List the accounts and their roles."""
+    with open_store(ctx, db) as store, store.session() as session:
+        users = list_users(session)
+    if as_json:
+        output.print_json(users)
+        return
+    if not users:
+        output.show("No accounts yet. Create one with: assay user create USERNAME")
+        return
+    rows = [(u.id, u.username, u.role, u.created_at) for u in users]
+    output.show(output.table(("id", "username", "role", "created"), rows))
+
+
+@app.command("passwd")
+def passwd(
+    ctx: typer.Context,
+    username: UsernameArg,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+) -> None:
+    """Set a new password for an account."""
+    password = read_password(password_stdin)
+    with open_store(ctx, db) as store, store.write_session() as session:
+        user = set_password(session, username, password)
+    output.done(f"Changed the password of [bold]{escape(user.username)}[/].")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``user`` to the root app."""
+    root.add_typer(app, name="user")

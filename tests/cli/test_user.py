@@ -1,0 +1,94 @@
+"""``assay user``: accounts, passwords from stdin or a hidden prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.accounts import authenticate
+from assay.cli import user
+from assay.errors import AuthError
+from assay.store import Store
+
+from .conftest import Cli
+
+
+def _signs_in(url: str, username: str, password: str) -> bool:
+    store = Store(url)
+    try:
+        with store.session() as session:
+            authenticate(session, username, password)
+        return True
+    except AuthError:
+        return False
+    finally:
+        store.dispose()
+
+
+def test_create_from_stdin_then_sign_in(any_cli: Cli) -> None:
+    result = any_cli.ok("user", "create", "alice", "--password-stdin", input="correct horse\n")
+    assert "Created user alice (admin)" in result.stdout
+    assert _signs_in(any_cli.url, "alice", "correct horse")
+    users = any_cli.json("user", "ls")
+    assert [(u["username"], u["role"]) for u in users] == [("alice", "admin")]
+
+
+def test_create_with_role(cli: Cli) -> None:
+    cli.ok("user", "create", "bob", "--role", "annotator", "--password-stdin", input="pw-12345\n")
+    assert "annotator" in cli.ok("user", "ls").stdout
+
+
+def test_unknown_role_is_usage_error(cli: Cli) -> None:
+    result = cli.fails("user", "create", "bob", "--role", "boss", "--password-stdin", input="x\n")
+    assert "boss" in result.stderr
+
+
+def test_duplicate_user_exits_2(cli: Cli) -> None:
+    cli.ok("user", "create", "alice", "--password-stdin", input="password1\n")
+    result = cli.fails("user", "create", "alice", "--password-stdin", input="password2\n")
+    assert "user 'alice' already exists" in result.stderr
+
+
+def test_short_password_exits_2(cli: Cli) -> None:
+    result = cli.fails("user", "create", "alice", "--password-stdin", input="short\n")
+    assert "at least 8 characters" in result.stderr
+    assert cli.json("user", "ls") == []
+
+
+def test_empty_stdin_exits_2(cli: Cli) -> None:
+    result = cli.fails("user", "create", "alice", "--password-stdin", input="")
+    assert "stdin is empty" in result.stderr
+
+
+def test_no_tty_and_no_flag_refuses_to_prompt(cli: Cli) -> None:
+    result = cli.fails("user", "create", "alice", input="password1\n")
+    assert "--password-stdin" in result.stderr
+
+
+def test_prompts_twice_on_a_terminal(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(user, "stdin_is_tty", lambda: True)
+    result = cli.ok("user", "create", "alice", input="s3cret-pass\ns3cret-pass\n")
+    assert "s3cret-pass" not in result.stdout  # hidden input
+    assert _signs_in(cli.url, "alice", "s3cret-pass")
+
+
+def test_prompt_asks_again_when_the_two_differ(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(user, "stdin_is_tty", lambda: True)
+    cli.ok("user", "create", "alice", input="first-pass\nother-pass\ngood-pass\ngood-pass\n")
+    assert _signs_in(cli.url, "alice", "good-pass")
+
+
+def test_passwd(cli: Cli) -> None:
+    cli.ok("user", "create", "alice", "--password-stdin", input="old-password\n")
+    result = cli.ok("user", "passwd", "alice", "--password-stdin", input="new-password\n")
+    assert "Changed the password of alice" in result.stdout
+    assert _signs_in(cli.url, "alice", "new-password")
+    assert not _signs_in(cli.url, "alice", "old-password")
+
+
+def test_passwd_unknown_user_exits_2(cli: Cli) -> None:
+    result = cli.fails("user", "passwd", "ghost", "--password-stdin", input="new-password\n")
+    assert "user 'ghost' does not exist" in result.stderr
+
+
+def test_ls_empty(cli: Cli) -> None:
+    assert "No accounts yet" in cli.ok("user", "ls").stdout

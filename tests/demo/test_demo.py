@@ -1,0 +1,69 @@
+"""`assay demo --no-serve`: the whole first-run path, through the real CLI, server and OTel SDK."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from assay.accounts import authenticate
+from assay.cli.main import app
+from assay.demo.corpus import load_exchanges
+from assay.store import Store
+from assay.store.models import Feedback, Release, Span, Trace
+
+pytestmark = pytest.mark.slow
+
+
+def _run(db_url: str, traces: int) -> str:
+    result = CliRunner().invoke(
+        app, ["demo", "--no-serve", "--traces", str(traces), "--db", db_url, "--port", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_sets_up_everything_and_prints_next_steps(db_url) -> None:
+    output = _run(db_url, 40)
+    password = re.search(r"password (\S+)", output)
+    key = re.search(r"API key\s+(ak_\S+)", output)
+    assert password
+    assert key
+    assert "assay traces ls --project support-bot" in output
+
+    store = Store(db_url)
+    try:
+        with store.session() as session:
+            assert session.scalar(select(func.count()).select_from(Trace)) == 40
+            assert session.scalar(select(func.count()).select_from(Release)) == 2
+            assert session.scalar(select(func.count()).select_from(Feedback)) > 0
+            kinds = set(session.scalars(select(Span.kind).distinct()))
+            assert {"chain", "retrieval", "llm"} <= kinds
+            # Every trace is tied to a registered release, and carries real corpus text.
+            refs = set(session.scalars(select(Trace.release_ref).distinct()))
+            names = set(session.scalars(select(Release.name)))
+            assert refs <= names
+            questions = {e.question for e in load_exchanges()}
+            inputs = set(session.scalars(select(Trace.input)))
+            assert inputs
+            assert inputs <= questions
+            assert authenticate(session, "demo", password.group(1)).role == "admin"
+    finally:
+        store.dispose()
+
+
+def test_demo_runs_again_on_the_same_store(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/demo.db"
+    _run(url, 10)
+    output = _run(url, 10)
+    store = Store(url)
+    try:
+        with store.session() as session:
+            assert session.scalar(select(func.count()).select_from(Trace)) == 20
+            password = re.search(r"password (\S+)", output)
+            assert password
+            authenticate(session, "demo", password.group(1))
+    finally:
+        store.dispose()
