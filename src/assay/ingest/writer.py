@@ -323,11 +323,22 @@ class _Statements:
         )
 
 
+# Which span's text stands for the whole trace when the root has none: the input of
+# the span that started first, the output of the model call that ended last (the
+# final answer of a chain), else of whichever span ended last.
+_ROOT_RANK = (3, 0)
+
+
+def _output_rank(row: dict[str, Any]) -> tuple[int, int]:
+    return (1 if row["kind"] == "llm" else 0, row["end_ns"])
+
+
 def _aggregate(
     rows: list[dict[str, Any]], resources: list[Any], slices: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One trace row per (project, trace) from newly inserted span rows."""
     traces: dict[tuple[int, str], dict[str, Any]] = {}
+    ranks: dict[tuple[int, str], list[Any]] = {}  # [input start_ns, output rank, name start]
     for row, res, sl in zip(rows, resources, slices, strict=True):
         key = (row["project_id"], row["trace_id"])
         is_root = row["parent_span_id"] is None
@@ -344,8 +355,8 @@ def _aggregate(
                 "end_ns": row["end_ns"],
                 "status": "unset",
                 "model": row["model"],
-                "input": row["input"],
-                "output": row["output"],
+                "input": None,
+                "output": None,
                 "span_count": 0,
                 "error_count": 0,
                 "prompt_tokens": 0,
@@ -355,22 +366,15 @@ def _aggregate(
                 "user_id": row["user_id"],
                 "slices": {},
                 "resource": res.resource_json,
-                "_first_ns": row["start_ns"],
             }
+            rank = ranks[key] = [None, None, row["start_ns"]]
         else:
-            if row["start_ns"] < agg["start_ns"]:
-                agg["start_ns"] = row["start_ns"]
-            if row["end_ns"] > agg["end_ns"]:
-                agg["end_ns"] = row["end_ns"]
-            if not agg["has_root"]:
-                earlier = row["start_ns"] < agg["_first_ns"]
-                if row["input"] is not None and (agg["input"] is None or earlier):
-                    agg["input"] = row["input"]
-                if row["output"] is not None and (agg["output"] is None or earlier):
-                    agg["output"] = row["output"]
-                if earlier:
-                    agg["_first_ns"] = row["start_ns"]
-                    agg["name"] = row["name"]
+            rank = ranks[key]
+            agg["start_ns"] = min(agg["start_ns"], row["start_ns"])
+            agg["end_ns"] = max(agg["end_ns"], row["end_ns"])
+            if not agg["has_root"] and row["start_ns"] < rank[2]:
+                rank[2] = row["start_ns"]
+                agg["name"] = row["name"]
             agg["model"] = agg["model"] or row["model"]
             agg["session_id"] = agg["session_id"] or row["session_id"]
             agg["user_id"] = agg["user_id"] or row["user_id"]
@@ -380,9 +384,15 @@ def _aggregate(
             agg["name"] = row["name"]
             agg["status"] = row["status"]
             agg["resource"] = res.resource_json
-            if row["input"] is not None:
+        if row["input"] is not None:
+            start = -1 if is_root else row["start_ns"]
+            if rank[0] is None or start < rank[0]:
+                rank[0] = start
                 agg["input"] = row["input"]
-            if row["output"] is not None:
+        if row["output"] is not None:
+            out_rank = _ROOT_RANK if is_root else _output_rank(row)
+            if rank[1] is None or out_rank > rank[1]:
+                rank[1] = out_rank
                 agg["output"] = row["output"]
         agg["span_count"] += 1
         if row["status"] == "error":
@@ -396,7 +406,6 @@ def _aggregate(
     out = []
     for key in sorted(traces):  # a fixed order avoids deadlocks between PostgreSQL writers
         agg = traces[key]
-        del agg["_first_ns"]
         agg["slices"] = orjson.dumps(agg["slices"]).decode()
         out.append(agg)
     return out

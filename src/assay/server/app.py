@@ -14,6 +14,7 @@ from assay.projects.keys import KeyCache
 from assay.server import errors, ui
 from assay.server.routes import feedback, health, otlp, projects, releases, traces
 from assay.server.state import ServerState
+from assay.server.untraced import untraced_fastapi
 from assay.settings import Settings
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         keys=KeyCache(),
         prices=PriceTable(settings.prices_file),
     )
-    app = FastAPI(
+    app = untraced_fastapi(
         title="assay",
         version=__version__,
         description=(
