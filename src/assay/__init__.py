@@ -1,5 +1,43 @@
-"""assay: every production failure of an AI feature becomes tomorrow's regression test."""
+"""assay: every production failure of an AI feature becomes tomorrow's regression test.
+
+The names an app uses are re-exported here::
+
+    import assay
+
+    assay.init(endpoint="http://127.0.0.1:6500", api_key="ak_...", release="v2")
+
+    @assay.trace(kind="llm")
+    def answer(question: str) -> str: ...
+
+They load on first use, so ``import assay`` (and every CLI command) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from assay.sdk import current_span, current_trace_id, feedback, init, span, trace
+
+_SDK = ("init", "trace", "span", "feedback", "current_trace_id", "current_span")
+
+__all__ = [
+    "__version__",
+    "current_span",
+    "current_trace_id",
+    "feedback",
+    "init",
+    "span",
+    "trace",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SDK:
+        value = getattr(importlib.import_module("assay.sdk"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'assay' has no attribute {name!r}")

@@ -43,6 +43,7 @@ def test_posts_json_with_bearer_key(receiver) -> None:
         "name": "thumbs",
         "value": False,
         "comment": "wrong refund policy",
+        "source": "sdk",
     }
 
 

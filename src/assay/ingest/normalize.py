@@ -60,12 +60,17 @@ def _slices_of(attrs: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
     return out
 
 
+# Identifiers, not user data: a release fingerprint is 64 hex digits, and the phone
+# and card detectors would otherwise take its digit runs for numbers to redact.
+NEVER_REDACT = frozenset(
+    {"assay.release", "service.version", "service.name", "service.instance.id"}
+)
+
+
 def _resource_info(resource: Any, config: ProjectConfig) -> ResourceInfo:
-    attrs = (
-        config.redactor.value(to_dict(resource.attributes))
-        if config.redactor.active
-        else to_dict(resource.attributes)
-    )
+    attrs = to_dict(resource.attributes)
+    if config.redactor.active:
+        attrs = {k: v if k in NEVER_REDACT else config.redactor.value(v) for k, v in attrs.items()}
     release = attrs.get("assay.release") or attrs.get("service.version")
     service = attrs.get("service.name")
     return ResourceInfo(

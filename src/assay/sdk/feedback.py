@@ -151,6 +151,7 @@ def feedback(
         "name": name,
         "value": value,
         "comment": comment,
+        "source": "sdk",
     }
     url = endpoint.rstrip("/") + FEEDBACK_PATH
     try:

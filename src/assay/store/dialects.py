@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Table, Text, TypeDecorator, event, func
+from sqlalchemy import DateTime, Dialect, Table, Text, TypeDecorator, case, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -83,7 +83,13 @@ def json_text_field(dialect_name: str, column: Any, key: str) -> ColumnElement[A
     if is_sqlite(dialect_name):
         # Quote the key so dots in attribute names ("user.tier") are not paths.
         path = '$."' + key.replace('"', '\\"') + '"'
-        return func.json_extract(column, path)
+        # json_extract turns JSON true/false into 1/0; PostgreSQL gives 'true'/'false'.
+        kind = func.json_type(column, path)
+        return case(
+            (kind == "true", "true"),
+            (kind == "false", "false"),
+            else_=func.json_extract(column, path),
+        )
     return func.jsonb_extract_path_text(func.cast(column, postgresql.JSONB), key)
 
 
