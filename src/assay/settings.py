@@ -85,7 +85,7 @@ class Settings(BaseSettings):
 
 
 def settings_markdown() -> str:
-    """The settings reference page (docs/reference/settings.md), generated from :class:`Settings`."""
+    """The settings reference (docs/reference/settings.md), made from :class:`Settings`."""
     lines = [
         "# Settings reference",
         "",

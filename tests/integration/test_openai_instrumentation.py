@@ -115,11 +115,14 @@ def test_openai_v2_content_events_attach_to_their_span(
     assert span.kind == "llm"
     assert span.model == "gpt-4o-mini"
     assert span.provider == "openai"
-    assert span.prompt_tokens and span.completion_tokens
-    assert span.cost is not None and span.cost > 0
+    assert span.prompt_tokens
+    assert span.completion_tokens
+    assert span.cost is not None
+    assert span.cost > 0
     assert "How do I reset my password?" in (span.input or "")
     assert "You answer briefly." in (span.input or "")
-    assert answer and answer in (span.output or "")
+    assert answer
+    assert answer in (span.output or "")
     assert trace.input == span.input
     assert trace.output == span.output
     assert trace.release_ref == "r1"
@@ -146,7 +149,9 @@ def test_openinference_openai_spans_carry_their_content(assay_server, captured) 
         stored = session.scalars(select(Span).where(Span.trace_id == trace_hex)).all()
     llm = [s for s in stored if s.kind == "llm"]
     assert len(llm) == 1
-    assert llm[0].model and llm[0].model.startswith("gpt-4o-mini")
+    assert llm[0].model
+    assert llm[0].model.startswith("gpt-4o-mini")
     assert "Where is my order?" in (llm[0].input or "")
     assert answer in (llm[0].output or "")
-    assert llm[0].prompt_tokens and llm[0].completion_tokens
+    assert llm[0].prompt_tokens
+    assert llm[0].completion_tokens
