@@ -65,14 +65,16 @@ _RUN_MAPPED = re.compile(rb"d[ds]{5,}d")
 _PHONE = re.compile(r"\+?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,5}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # One regex per key family, each starting with its literal prefix so re can skip
-# ahead with a substring search; the prefix is looked for before the regex runs.
+# ahead with a substring search: (prefix, a byte every match holds, pattern). The
+# byte is looked for first with a memchr, which skips the family's substring checks
+# (~1.5 us a KB each) in most prose; the prefix is looked for before the regex runs.
 _API_KEYS = (
-    (b"sk-", re.compile(r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}")),
-    (b"ak_", re.compile(r"ak_[A-Za-z0-9_-]{20,}")),
-    (b"AKIA", re.compile(r"AKIA[0-9A-Z]{16}")),
-    *((f"gh{c}_".encode(), re.compile(f"gh{c}_[A-Za-z0-9]{{30,}}")) for c in "pousr"),
-    (b"xox", re.compile(r"xox[abpr]-[A-Za-z0-9-]{10,}")),
-    (b"AIza", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
+    (b"sk-", b"-", re.compile(r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}")),
+    (b"ak_", b"_", re.compile(r"ak_[A-Za-z0-9_-]{20,}")),
+    (b"AKIA", b"A", re.compile(r"AKIA[0-9A-Z]{16}")),
+    *((f"gh{c}_".encode(), b"_", re.compile(f"gh{c}_[A-Za-z0-9]{{30,}}")) for c in "pousr"),
+    (b"xox", b"-", re.compile(r"xox[abpr]-[A-Za-z0-9-]{10,}")),
+    (b"AIza", b"A", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
 )
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}")
 
@@ -165,8 +167,9 @@ class Redactor:
             value, n = _BEARER.subn("Bearer [REDACTED:bearer]", value)
             changed = changed or n > 0
         if self._keys:
-            for hint, pattern in _API_KEYS:
-                if hint in raw:
+            present = {b"_": b"_" in raw, b"-": b"-" in raw, b"A": b"A" in raw}
+            for hint, gate, pattern in _API_KEYS:
+                if present[gate] and hint in raw:
                     new = pattern.sub(_key_sub, value)
                     changed = changed or new != value
                     value = new

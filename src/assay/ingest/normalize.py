@@ -190,20 +190,30 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
     return batch
 
 
+def _strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            _strings(item, out)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _strings(item, out)
+
+
 def _redact_attrs(redactor: Any, attrs: dict[str, Any]) -> dict[str, Any]:
     """Redact string attribute values, checking all of them in one pass first.
 
     Most spans carry nothing to redact in their attributes: one redaction pass over
-    the joined strings (NUL-separated, which no built-in rule matches across) tells,
-    and costs far less than one pass per value.
+    all their strings joined (NUL-separated, which no built-in rule matches across)
+    tells, and costs far less than a pass per value.
     """
-    strings = [v for v in attrs.values() if isinstance(v, str)]
-    if strings:
-        joined = "\x00".join(strings)
-        if redactor.text(joined) == joined and not any(
-            isinstance(v, (list, dict)) for v in attrs.values()
-        ):
-            return attrs
-    elif not any(isinstance(v, (list, dict)) for v in attrs.values()):
+    strings: list[str] = []
+    for value in attrs.values():
+        _strings(value, strings)
+    if not strings:
+        return attrs
+    joined = "\x00".join(strings)
+    if redactor.text(joined) == joined:
         return attrs
     return {k: redactor.value(v) for k, v in attrs.items()}

@@ -28,7 +28,7 @@ from assay.errors import Overloaded
 from assay.ingest import messages as msgs
 from assay.ingest.logs import LogBatch
 from assay.ingest.normalize import SpanBatch
-from assay.store.dialects import greatest, insert_for, json_merge, least
+from assay.store.dialects import ManyStatement, greatest, insert_for, is_sqlite, json_merge, least
 from assay.store.engine import Store
 from assay.store.models import Span, SpanLog, Trace
 
@@ -232,8 +232,7 @@ class Writer:
         with self.store.writer.begin() as conn:
             inserted_keys: set[tuple[int, str, str]] = set()
             if span_rows:
-                for project_id, trace_id, span_id in conn.execute(st.insert_spans, span_rows):
-                    inserted_keys.add((project_id, trace_id, span_id))
+                inserted_keys = st.insert_new_spans(conn, span_rows)
                 fresh = [
                     i
                     for i, row in enumerate(span_rows)
@@ -247,7 +246,7 @@ class Writer:
                     [slices[i] for i in fresh],
                 )
                 if traces:
-                    conn.execute(st.upsert_traces, traces)
+                    st.many(conn, st.upsert_traces, traces).execute(conn, traces)
             if log_rows:
                 conn.execute(st.insert_logs, log_rows)
             _attach_logs(conn, span_rows, inserted_keys, log_rows)
@@ -278,10 +277,15 @@ class _Statements:
     """The writer's statements, built once per dialect."""
 
     def __init__(self, dialect: str) -> None:
-        ins = insert_for(dialect, SPANS)
-        self.insert_spans = ins.on_conflict_do_nothing(
+        self.sqlite = is_sqlite(dialect)
+        self._many: dict[tuple[int, tuple[str, ...]], ManyStatement] = {}
+        ins = insert_for(dialect, SPANS).on_conflict_do_nothing(
             index_elements=["project_id", "trace_id", "span_id"]
-        ).returning(SPANS.c.project_id, SPANS.c.trace_id, SPANS.c.span_id)
+        )
+        self.insert_spans = ins
+        self.insert_spans_returning = ins.returning(
+            SPANS.c.project_id, SPANS.c.trace_id, SPANS.c.span_id
+        )
         self.insert_logs = LOGS.insert()
         t = TRACES.c
         up = insert_for(dialect, TRACES)
@@ -322,6 +326,35 @@ class _Statements:
             },
         )
 
+    def many(self, conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> ManyStatement:
+        """``statement`` compiled for ``conn`` and the keys of ``rows`` (cached)."""
+        keys = tuple(rows[0])
+        cache_key = (id(statement), keys)
+        found = self._many.get(cache_key)
+        if found is None:
+            found = self._many[cache_key] = ManyStatement(statement, keys, conn.dialect)
+        return found
+
+    def insert_new_spans(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> set[tuple[int, str, str]]:
+        """Insert the spans not stored yet; return the keys that were new.
+
+        On SQLite the writer holds the database's write lock for the whole
+        transaction (BEGIN IMMEDIATE), so looking the keys up first and inserting
+        the rest is exact, and lets the rows go through one plain executemany. On
+        PostgreSQL other processes write concurrently: ``ON CONFLICT DO NOTHING
+        RETURNING`` says exactly which rows this transaction inserted.
+        """
+        if not self.sqlite:
+            result = conn.execute(self.insert_spans_returning, rows)
+            return {(p, t, s) for p, t, s in result}
+        existing = _existing_spans(conn, rows)
+        fresh = [r for r in rows if (r["project_id"], r["trace_id"], r["span_id"]) not in existing]
+        if fresh:
+            self.many(conn, self.insert_spans, fresh).execute(conn, fresh)
+        return {(r["project_id"], r["trace_id"], r["span_id"]) for r in fresh}
+
 
 # Which span's text stands for the whole trace when the root has none: the input of
 # the span that started first, the output of the model call that ended last (the
@@ -331,6 +364,22 @@ _ROOT_RANK = (3, 0)
 
 def _output_rank(row: dict[str, Any]) -> tuple[int, int]:
     return (1 if row["kind"] == "llm" else 0, row["end_ns"])
+
+
+def _existing_spans(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[int, str, str]]:
+    """Keys of ``rows`` already in the store (looked up by their traces)."""
+    traces: dict[int, set[str]] = {}
+    for row in rows:
+        traces.setdefault(row["project_id"], set()).add(row["trace_id"])
+    found: set[tuple[int, str, str]] = set()
+    for project_id, trace_ids in traces.items():
+        ids = sorted(trace_ids)
+        for start in range(0, len(ids), 5_000):
+            query = select(Span.trace_id, Span.span_id).where(
+                Span.project_id == project_id, Span.trace_id.in_(ids[start : start + 5_000])
+            )
+            found.update((project_id, t, s) for t, s in conn.execute(query))
+    return found
 
 
 def _aggregate(

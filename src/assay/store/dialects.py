@@ -7,10 +7,12 @@ both.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Table, Text, TypeDecorator, case, event, func
+from sqlalchemy import Connection, DateTime, Dialect, Table, Text, TypeDecorator, case, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -120,3 +122,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class ManyStatement:
+    """A statement compiled once and executed with many rows through the DBAPI.
+
+    SQLAlchemy's executemany path builds and processes every row's parameters in
+    Python; for the writer's wide rows that was over half of the write time
+    (measured: 0.25 s of 0.46 s for 2,560 spans on SQLite). Our columns need no bind
+    processing (integers, floats, text), so rows go to the driver as they are. The
+    SQL is still SQLAlchemy's, compiled for the connection's dialect.
+    """
+
+    def __init__(self, statement: Any, keys: Sequence[str], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self.positional = compiled.positiontup is not None
+        self.order = tuple(compiled.positiontup or compiled.params)
+        self.constants = {k: v for k, v in compiled.params.items() if k not in set(keys)}
+        self._get = operator.itemgetter(*self.order)
+
+    def params(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The driver parameters for ``rows``."""
+        merged: list[Mapping[str, Any]] = (
+            [{**self.constants, **row} for row in rows] if self.constants else list(rows)
+        )
+        if not self.positional:
+            return merged
+        if len(self.order) == 1:
+            return [(self._get(row),) for row in merged]
+        return [self._get(row) for row in merged]
+
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute for every row in one ``executemany``."""
+        if rows:
+            conn.exec_driver_sql(self.sql, self.params(rows))
