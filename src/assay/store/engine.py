@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
@@ -49,6 +49,17 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     )
 
 
+@contextmanager
+def _transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 class Store:
     """An engine plus a session factory: the handle the rest of assay holds."""
 
@@ -69,27 +80,13 @@ class Store:
         """Whether this store is the embedded SQLite file."""
         return is_sqlite(self.engine)
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """A session that commits on success and rolls back on error."""
-        with self.sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        return _transaction(self.sessions)
 
-    @contextmanager
-    def write_session(self) -> Iterator[Session]:
+    def write_session(self) -> AbstractContextManager[Session]:
         """Like :meth:`session`, but takes SQLite's write lock at BEGIN."""
-        with self.write_sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        return _transaction(self.write_sessions)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

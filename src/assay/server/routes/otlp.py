@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -14,10 +15,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from starlette.concurrency import run_in_threadpool
 
 from assay.errors import PayloadTooLarge
-from assay.ingest.logs import NOT_CONTENT, normalize_logs
-from assay.ingest.normalize import normalize_traces
+from assay.ingest.logs import NOT_CONTENT, LogBatch, normalize_logs
+from assay.ingest.normalize import SpanBatch, normalize_traces
 from assay.ingest.otlp import decode_logs, decode_traces, decompress, encode_response
-from assay.ingest.writer import Reservation
 from assay.server.auth import ApiProject
 from assay.server.state import ServerState, get_state
 
@@ -61,21 +61,12 @@ async def export_traces(request: Request, project: ApiProject, state: State) -> 
     Answered 200 only after every accepted span is committed; 503 with Retry-After
     when the ingest queue is full.
     """
-    settings = state.settings
     content_type = request.headers.get("content-type")
-    raw = await _read_body(request, settings.max_body_bytes)
-    reservation = state.writer.reserve(2 * len(raw) + 4096)
-    try:
-        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
 
-        def work() -> Any:
-            return normalize_traces(decode_traces(body, content_type), project, state.prices)
+    def parse(body: bytes) -> SpanBatch:
+        return normalize_traces(decode_traces(body, content_type), project, state.prices)
 
-        batch = await run_in_threadpool(work)
-        if batch.rows:
-            await _commit(state, reservation, spans=batch)
-    finally:
-        reservation.release()
+    batch = await _ingest(request, state, parse)
     response = ExportTraceServiceResponse()
     if batch.rejected:
         response.partial_success.rejected_spans = batch.rejected
@@ -96,21 +87,12 @@ async def export_logs(request: Request, project: ApiProject, state: State) -> Re
     Log records that are not GenAI content events linked to a span are reported as
     rejected in the partial-success response.
     """
-    settings = state.settings
     content_type = request.headers.get("content-type")
-    raw = await _read_body(request, settings.max_body_bytes)
-    reservation = state.writer.reserve(2 * len(raw) + 4096)
-    try:
-        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
 
-        def work() -> Any:
-            return normalize_logs(decode_logs(body, content_type), project)
+    def parse(body: bytes) -> LogBatch:
+        return normalize_logs(decode_logs(body, content_type), project)
 
-        batch = await run_in_threadpool(work)
-        if batch.rows:
-            await _commit(state, reservation, logs=batch)
-    finally:
-        reservation.release()
+    batch = await _ingest(request, state, parse)
     response = ExportLogsServiceResponse()
     if batch.rejected:
         response.partial_success.rejected_log_records = batch.rejected
@@ -119,7 +101,30 @@ async def export_logs(request: Request, project: ApiProject, state: State) -> Re
     return Response(payload, media_type=media)
 
 
-async def _commit(state: ServerState, reservation: Reservation, **rows: Any) -> None:
-    future = state.writer.submit(reservation, **rows)
-    # shield: if the client goes away, the write still completes (and stays durable).
-    await asyncio.shield(asyncio.wrap_future(future))
+B = TypeVar("B", SpanBatch, LogBatch)
+
+
+async def _ingest(request: Request, state: ServerState, parse: Callable[[bytes], B]) -> B:
+    """Read, admit, decode and commit one OTLP request; the batch once it is durable.
+
+    Room in the writer queue is reserved before the body is decoded and held until
+    the commit is answered, so memory stays bounded under overload (503 otherwise).
+    """
+    settings = state.settings
+    raw = await _read_body(request, settings.max_body_bytes)
+    reservation = state.writer.reserve(2 * len(raw) + 4096)
+    try:
+        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
+        # Decoding is CPU work: off the event loop, so health checks and the UI answer.
+        batch = await run_in_threadpool(parse, body)
+        if batch.rows:
+            future = state.writer.submit(
+                reservation,
+                spans=batch if isinstance(batch, SpanBatch) else None,
+                logs=batch if isinstance(batch, LogBatch) else None,
+            )
+            # shield: if the client goes away, the write still completes (and stays durable).
+            await asyncio.shield(asyncio.wrap_future(future))
+    finally:
+        reservation.release()
+    return batch
