@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import requests
@@ -320,8 +320,16 @@ def count_spans(database_url: str) -> int:
         store.dispose()
 
 
-def trace_count_mismatches(database_url: str) -> list[tuple[str, int, int]]:
-    """Traces whose ``span_count`` differs from their stored spans: (trace, kept, counted).
+class Mismatch(NamedTuple):
+    """A trace whose kept ``span_count`` is not the number of its stored spans."""
+
+    trace_id: str
+    kept: int
+    counted: int
+
+
+def trace_count_mismatches(database_url: str) -> list[Mismatch]:
+    """Traces whose ``span_count`` differs from their stored spans.
 
     A trace row without spans, or spans without a trace row, count as mismatches too.
     """
@@ -338,7 +346,7 @@ def trace_count_mismatches(database_url: str) -> list[tuple[str, int, int]]:
     finally:
         store.dispose()
     return [
-        (t, kept.get(t, 0), counted.get(t, 0))
+        Mismatch(t, kept.get(t, 0), counted.get(t, 0))
         for t in sorted(kept.keys() | counted.keys())
         if kept.get(t, 0) != counted.get(t, 0)
     ]

@@ -22,18 +22,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from assay.ingest.normalize import normalize_traces
+from assay.ingest.pricing import PriceTable
 from assay.projects import create_api_key, create_project
+from assay.projects.service import ProjectConfig
+from assay.redaction import RedactionConfig, Redactor
 from assay.server import create_app
 from assay.settings import Settings
 from assay.store import Store
 from assay.store.models import Span
-from assay.testing.otlp import export_trace_request, trace_with_children
+from assay.testing.otlp import IdFactory, export_trace_request, make_span, trace_with_children
 
 from ._live import count_spans
 from .conftest import StartServer
 
 LIMIT = 256 * 1024
 PROTOBUF = "application/x-protobuf"
+PRICES = PriceTable()
 VALID = export_trace_request(trace_with_children(3)).SerializeToString()
 EXAMPLES = settings(
     max_examples=150,
@@ -194,6 +199,126 @@ def test_huge_content_length_is_413(ingest: Ingest, length: str) -> None:
     response = ingest.post(VALID, **{"Content-Length": length})
     assert response.status_code == 413
     ingest.rejects(response)
+
+
+# -- well-formed protobuf, hostile attribute values -------------------------------------
+
+CONVENTION_KEYS = [
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.prompt",
+    "gen_ai.prompt.0.role",
+    "gen_ai.prompt.0.content",
+    "gen_ai.completion.0.content",
+    "llm.input_messages.0.message.role",
+    "llm.input_messages.0.message.content",
+    "llm.input_messages.x.message.content",
+    "llm.input_messages.0.message.contents.0.message_content.text",
+    "llm.output_messages.0.message.tool_calls.0.tool_call.function.name",
+    "input.value",
+    "output.value",
+    "openinference.span.kind",
+    "gen_ai.operation.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "llm.token_count.prompt",
+    "llm.cost.total",
+    "session.id",
+    "user.id",
+    "locale",
+    "assay.slice.x",
+]
+MESSAGE_KEYS = ["role", "parts", "content", "type", "name", "arguments", "message", "tool_calls"]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats()
+    | st.text(max_size=30)
+)
+message_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(MESSAGE_KEYS), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+attribute_values = (
+    scalars
+    | st.lists(scalars, max_size=3)
+    | message_json.map(json.dumps)
+    | st.dictionaries(st.text(max_size=5), scalars, max_size=3)
+)
+content_events = st.tuples(
+    st.sampled_from(
+        ["gen_ai.user.message", "gen_ai.choice", "gen_ai.tool.message", "gen_ai.content.prompt"]
+    ),
+    st.dictionaries(
+        st.sampled_from(["content", "role", "message", "gen_ai.prompt", "tool_calls", "id"]),
+        attribute_values,
+        max_size=3,
+    ),
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bugs (each a 500 through the receiver): src/assay/ingest/messages.py "
+    "from_genai_json iterates non-list `parts`; src/assay/ingest/conventions.py _int "
+    "raises on inf/NaN and on str.isdigit() strings such as '²'",
+)
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    attributes=st.dictionaries(st.sampled_from(CONVENTION_KEYS), attribute_values, max_size=8),
+    events=st.lists(content_events, max_size=3),
+)
+def test_normalize_never_raises_on_attribute_values(
+    attributes: dict[str, Any], events: list[tuple[str, dict[str, Any]]]
+) -> None:
+    request = export_trace_request([make_span("s", attributes=attributes, events=events)])
+    config = ProjectConfig(1, frozenset({"locale"}), Redactor(RedactionConfig()))
+    normalize_traces(request, config, PRICES)
+
+
+@pytest.mark.xfail(strict=True, reason="bugs: each of these is answered 500 (see above)")
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"gen_ai.input.messages": json.dumps([{"role": "user", "parts": None}])},
+        {"gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": 5}])},
+        {"gen_ai.usage.input_tokens": float("inf")},
+        {"gen_ai.usage.output_tokens": float("nan")},
+        {"llm.token_count.prompt": "²"},
+    ],
+    ids=["parts-null", "parts-int", "tokens-inf", "tokens-nan", "tokens-superscript"],
+)
+def test_odd_attribute_values_are_not_a_server_error(
+    ingest: Ingest, attributes: dict[str, Any]
+) -> None:
+    body = export_trace_request([make_span("s", attributes=attributes)]).SerializeToString()
+    assert ingest.post(body).status_code < 500
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug in src/assay/ingest/writer.py: a trace's token sum over 2**63 overflows "
+    "the column (SQLite: OverflowError binding it; PostgreSQL: bigint out of range), a 500",
+)
+def test_huge_token_counts_are_not_a_server_error(ingest: Ingest) -> None:
+    ids = IdFactory("huge-tokens")
+    root = make_span("root", ids=ids, attributes={"gen_ai.usage.input_tokens": 2**63 - 1})
+    child = make_span(
+        "child",
+        ids=ids,
+        trace_id=root.trace_id,
+        parent_span_id=root.span_id,
+        attributes={"gen_ai.usage.input_tokens": 2**63 - 1},
+    )
+    assert ingest.post(export_trace_request([root, child]).SerializeToString()).status_code < 500
 
 
 def test_unknown_key_is_401_and_stores_nothing(ingest: Ingest) -> None:
