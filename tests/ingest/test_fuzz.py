@@ -265,12 +265,6 @@ content_events = st.tuples(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bugs (each a 500 through the receiver): src/assay/ingest/messages.py "
-    "from_genai_json iterates non-list `parts`; src/assay/ingest/conventions.py _int "
-    "raises on inf/NaN and on str.isdigit() strings such as '²'",
-)
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     attributes=st.dictionaries(st.sampled_from(CONVENTION_KEYS), attribute_values, max_size=8),
@@ -284,7 +278,6 @@ def test_normalize_never_raises_on_attribute_values(
     normalize_traces(request, config, PRICES)
 
 
-@pytest.mark.xfail(strict=True, reason="bugs: each of these is answered 500 (see above)")
 @pytest.mark.parametrize(
     "attributes",
     [
@@ -303,11 +296,6 @@ def test_odd_attribute_values_are_not_a_server_error(
     assert ingest.post(body).status_code < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in src/assay/ingest/writer.py: a trace's token sum over 2**63 overflows "
-    "the column (SQLite: OverflowError binding it; PostgreSQL: bigint out of range), a 500",
-)
 def test_huge_token_counts_are_not_a_server_error(ingest: Ingest) -> None:
     ids = IdFactory("huge-tokens")
     root = make_span("root", ids=ids, attributes={"gen_ai.usage.input_tokens": 2**63 - 1})

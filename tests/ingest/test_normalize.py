@@ -197,12 +197,6 @@ def test_attributes_win_over_events(config: ProjectConfig) -> None:
     assert messages(row["input"]) == [{"role": "user", "content": "from attributes"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap in src/assay/ingest/messages.py from_events: span events that carry their "
-    "body as a JSON `gen_ai.event.content` attribute (Azure AI Inference, Semantic Kernel) "
-    "are stored with null content",
-)
 def test_genai_events_with_json_event_content(config: ProjectConfig) -> None:
     events = [
         ("gen_ai.user.message", {"gen_ai.event.content": json.dumps({"content": "Hi"})}),

@@ -45,12 +45,6 @@ def test_full_queue_answers_503_with_retry_after_and_loses_nothing(
     assert server.alive()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="bug in src/assay/server/routes/otlp.py: bodies are read in full before "
-    "admission, and a gzip body reserves 2x its compressed size, so the queue bound "
-    "does not bound memory",
-)
 @pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])
 def test_memory_is_bounded_by_the_queue_under_big_concurrent_bodies(
     sqlite_url: str, start_server: StartServer, compressed: bool

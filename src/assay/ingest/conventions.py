@@ -7,6 +7,7 @@ docs/concepts/ingest.md for the full mapping.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from assay.ingest import messages as msgs
@@ -78,15 +79,22 @@ def provider(attrs: dict[str, Any]) -> str | None:
     )
 
 
+# No call uses a trillion tokens; larger (or negative, or non-finite) counts are
+# junk, and would overflow a trace's BIGINT sum.
+MAX_TOKENS = 10**12
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+        if not math.isfinite(value):
+            return None
+        value = int(value)
+    elif isinstance(value, str) and value.isdecimal():
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_TOKENS:
+        return value
     return None
 
 

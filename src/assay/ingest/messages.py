@@ -47,15 +47,34 @@ def dumps(messages: list[Message]) -> str:
     return orjson.dumps(messages).decode()
 
 
-def _text_of_parts(parts: Any) -> Any:
-    """The text of GenAI ``parts`` (joined), or the parts themselves if not all text."""
+def _split_parts(parts: Any) -> tuple[Any, list[Any]]:
+    """Content and tool calls of GenAI ``parts``, in one pass.
+
+    The content is the text parts joined when every other part is a tool call; the
+    non-call parts themselves when some are not text (images, ...); None when
+    there are none.
+    """
     if not isinstance(parts, list):
-        return parts
-    texts = [p.get("content") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
-    strings = [t for t in texts if isinstance(t, str)]
-    if len(strings) == len(parts):
-        return "\n".join(strings)
-    return parts
+        return None, []
+    texts: list[str] = []
+    calls: list[Any] = []
+    other: list[Any] = []
+    for part in parts:
+        if isinstance(part, dict):
+            kind = part.get("type")
+            if kind == "tool_call":
+                calls.append(part)
+                continue
+            if kind == "text" and isinstance(part.get("content"), str):
+                texts.append(part["content"])
+                other.append(part)
+                continue
+        other.append(part)
+    if not other:
+        return None, calls
+    if len(texts) == len(other):
+        return "\n".join(texts), calls
+    return other, calls
 
 
 def from_genai_json(raw: Any, default_role: str = "user") -> list[Message] | None:
@@ -74,10 +93,7 @@ def from_genai_json(raw: Any, default_role: str = "user") -> list[Message] | Non
             continue
         msg: Message = {"role": item.get("role", default_role)}
         if "parts" in item:
-            parts = item["parts"]
-            calls = [p for p in parts if isinstance(p, dict) and p.get("type") == "tool_call"]
-            texts = [p for p in parts if not (isinstance(p, dict) and p.get("type") == "tool_call")]
-            msg["content"] = _text_of_parts(texts) if texts else None
+            msg["content"], calls = _split_parts(item["parts"])
             if calls:
                 msg["tool_calls"] = calls
         else:
@@ -106,7 +122,7 @@ def from_flat(
         if not key.startswith(head):
             continue
         index_str, _, rest = key[len(head) :].partition(".")
-        if not index_str.isdigit():
+        if not index_str.isdecimal():
             continue
         msg = by_index.setdefault(int(index_str), {})
         if rest == role_key:
@@ -114,7 +130,8 @@ def from_flat(
         elif rest == content_key:
             msg["content"] = value
         elif rest.endswith("message_content.text"):
-            msg["content"] = (msg.get("content") or "") + str(value)
+            previous = msg.get("content")
+            msg["content"] = (previous if isinstance(previous, str) else "") + str(value)
         elif "tool_calls" in rest:
             msg.setdefault("tool_calls_flat", {})[rest] = value
     if not by_index:
@@ -150,6 +167,23 @@ def is_flat_content_key(key: str) -> bool:
     )
 
 
+def _event_body(body: dict[str, Any]) -> dict[str, Any]:
+    """An event's fields, unpacking ``gen_ai.event.content``.
+
+    Azure AI Inference and Semantic Kernel put the whole event body, as JSON, in
+    that one attribute.
+    """
+    packed = body.get("gen_ai.event.content")
+    if isinstance(packed, str):
+        try:
+            unpacked = orjson.loads(packed)
+        except orjson.JSONDecodeError:
+            return {**body, "content": packed}
+        if isinstance(unpacked, dict):
+            return {**body, **unpacked}
+    return body
+
+
 def from_events(events: list[tuple[str, dict[str, Any]]]) -> tuple[list[Message], list[Message]]:
     """Input and output messages from GenAI events (span events or log records).
 
@@ -158,7 +192,8 @@ def from_events(events: list[tuple[str, dict[str, Any]]]) -> tuple[list[Message]
     """
     inputs: list[Message] = []
     outputs: list[Message] = []
-    for name, body in events:
+    for name, raw_body in events:
+        body = _event_body(raw_body)
         if name in EVENT_ROLES:
             msg: Message = {
                 "role": body.get("role") or EVENT_ROLES[name],

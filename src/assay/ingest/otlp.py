@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -28,8 +29,28 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def decompress(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+# Inflate in steps of this size, so the caller can account for memory as it grows
+# (a gzip bomb is refused at the limit, not after it has been inflated).
+INFLATE_STEP = 1 << 20
+
+
+def decompress(
+    body: bytes,
+    content_encoding: str | None,
+    max_bytes: int,
+    on_grow: Callable[[int], None] | None = None,
+) -> bytes:
     """Undo ``Content-Encoding: gzip`` (or deflate), refusing output over ``max_bytes``.
+
+    Concatenated gzip members (which ``gzip`` writes for appended files) are all
+    inflated; anything else after the stream is an error.
+
+    Args:
+        body: The request body as received.
+        content_encoding: The Content-Encoding header.
+        max_bytes: The most output allowed.
+        on_grow: Called with the output size so far each time it grows, before the
+            next step; it may raise (e.g. :class:`~assay.errors.Overloaded`) to stop.
 
     Raises:
         PayloadTooLarge: the (decompressed) body is over the limit.
@@ -37,25 +58,36 @@ def decompress(body: bytes, content_encoding: str | None, max_bytes: int) -> byt
     """
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
-        data = body
-    elif encoding in ("gzip", "deflate", "x-gzip"):
-        # wbits=47 auto-detects zlib or gzip headers.
-        inflater = zlib.decompressobj(47)
-        try:
-            data = inflater.decompress(body, max_bytes + 1)
-        except zlib.error as exc:
-            raise InvalidInput(f"body is not valid {encoding} data: {exc}") from exc
-        if inflater.unconsumed_tail or len(data) > max_bytes:
-            raise PayloadTooLarge(f"decompressed body exceeds the limit of {max_bytes} bytes")
-        if not inflater.eof:
-            raise InvalidInput(f"body is truncated {encoding} data")
-    else:
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"body exceeds the limit of {max_bytes} bytes")
+        return body
+    if encoding not in ("gzip", "deflate", "x-gzip"):
         raise InvalidInput(
             f"Content-Encoding {content_encoding!r} is not supported; use gzip or none"
         )
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"body exceeds the limit of {max_bytes} bytes")
-    return data
+    out = bytearray()
+    data = body
+    try:
+        while True:
+            # wbits=47 auto-detects zlib or gzip headers.
+            inflater = zlib.decompressobj(47)
+            while not inflater.eof:
+                chunk = inflater.decompress(data, INFLATE_STEP)
+                data = inflater.unconsumed_tail
+                if not chunk and not data:
+                    raise InvalidInput(f"body is truncated {encoding} data")
+                out += chunk
+                if len(out) > max_bytes:
+                    raise PayloadTooLarge(
+                        f"decompressed body exceeds the limit of {max_bytes} bytes"
+                    )
+                if on_grow is not None:
+                    on_grow(len(out))
+            data = inflater.unused_data
+            if not data:
+                return bytes(out)
+    except zlib.error as exc:
+        raise InvalidInput(f"body is not valid {encoding} data: {exc}") from exc
 
 
 def _hex_ids_to_base64(node: Any, path: str) -> Any:

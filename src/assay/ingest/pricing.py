@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -9,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import ConfigError
+
+# What may follow a priced name for the price to apply: a dated or numbered snapshot
+# (gpt-4o-2024-08-06, claude-3-5-sonnet-20241022, gemini-2.0-flash-001) or a moving
+# alias. Anything else names another model: o3-pro is not o3 (it costs 10x), nor is
+# gemini-2.5-flash-lite gemini-2.5-flash.
+_SNAPSHOT = re.compile(r"[-@:.]?(?:\d{4}-?\d{2}-?\d{2}|\d{3,}|latest|preview)$")
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ def _parse(data: dict[str, Any], source: str) -> dict[str, Price]:
 
 
 class PriceTable:
-    """Looks up a model's price by exact name, then by longest prefix."""
+    """Looks up a model's price by exact name, then by a snapshot of a priced name."""
 
     def __init__(self, overrides: Path | None = None) -> None:
         shipped = resources.files("assay.ingest").joinpath("prices.toml").read_text()
@@ -58,7 +65,14 @@ class PriceTable:
         name = key.rsplit("/", 1)[-1]
         found = self._table.get(name)
         if found is None:
-            found = next((self._table[p] for p in self._prefixes if name.startswith(p)), None)
+            found = next(
+                (
+                    self._table[p]
+                    for p in self._prefixes
+                    if name.startswith(p) and _SNAPSHOT.match(name, len(p))
+                ),
+                None,
+            )
         if len(self._cache) < 10_000:
             self._cache[key] = found
         return found

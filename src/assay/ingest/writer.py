@@ -16,12 +16,13 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, case, func, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, case, func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from assay.errors import Overloaded
@@ -67,6 +68,16 @@ class Reservation:
         self.nbytes = nbytes
         self._released = False
 
+    def grow_to(self, nbytes: int) -> None:
+        """Hold at least ``nbytes`` in all, as the request turns out bigger.
+
+        Raises:
+            Overloaded: the queue has no room for the rest; retry later.
+        """
+        if nbytes > self.nbytes and not self._released:
+            self.writer._grow(nbytes - self.nbytes)
+            self.nbytes = nbytes
+
     def release(self) -> None:
         """Give the room back (idempotent)."""
         if not self._released:
@@ -107,12 +118,15 @@ class Writer:
         Raises:
             Overloaded: the queue has no room; retry later.
         """
+        self._grow(nbytes)
+        return Reservation(self, nbytes)
+
+    def _grow(self, nbytes: int) -> None:
         with self._lock:
             if self._used and self._used + nbytes > self.queue_bytes:
                 self.stats["rejected_overload"] += 1
                 raise Overloaded("ingest queue is full; retry later", retry_after=1)
             self._used += nbytes
-        return Reservation(self, nbytes)
 
     def _release(self, nbytes: int) -> None:
         with self._lock:
@@ -347,13 +361,40 @@ class _Statements:
         RETURNING`` says exactly which rows this transaction inserted.
         """
         if not self.sqlite:
-            result = conn.execute(self.insert_spans_returning, rows)
-            return {(p, t, s) for p, t, s in result}
-        existing = _existing_spans(conn, rows)
+            return self._insert_returning_pg(conn, rows)
+        existing = _span_keys_in_traces(
+            conn, Span, ((r["project_id"], r["trace_id"]) for r in rows)
+        )
         fresh = [r for r in rows if (r["project_id"], r["trace_id"], r["span_id"]) not in existing]
         if fresh:
             self.many(conn, self.insert_spans, fresh).execute(conn, fresh)
         return {(r["project_id"], r["trace_id"], r["span_id"]) for r in fresh}
+
+    def _insert_returning_pg(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> set[tuple[int, str, str]]:
+        # psycopg's own executemany(returning=True) pipelines one prepared statement;
+        # SQLAlchemy's insertmanyvalues sends one statement with rows x 21 named
+        # placeholders that the server parses anew each batch (measured: 1.07 s of
+        # 1.9 s writing 4,096 spans, against 0.26 s of CPU this way).
+        many = self.many(conn, self.insert_spans_returning, rows)
+        cursor = conn.connection.cursor()
+        keys: set[tuple[int, str, str]] = set()
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            cursor.executemany(many.sql, many.params(rows), returning=True)  # type: ignore[call-arg]
+            while True:
+                keys.update((p, t, s) for p, t, s in cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        except dbapi_error as exc:
+            # Past SQLAlchemy, so do what it would: drop the connection (a failed
+            # pipeline can leave it unusable) and raise its wrapped error type.
+            conn.invalidate()
+            raise DBAPIError.instance(many.sql, None, exc, dbapi_error) from exc
+        finally:
+            cursor.close()
+        return keys
 
 
 # Which span's text stands for the whole trace when the root has none: the input of
@@ -366,17 +407,27 @@ def _output_rank(row: dict[str, Any]) -> tuple[int, int]:
     return (1 if row["kind"] == "llm" else 0, row["end_ns"])
 
 
-def _existing_spans(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[int, str, str]]:
-    """Keys of ``rows`` already in the store (looked up by their traces)."""
+def _span_keys_in_traces(
+    conn: Connection, model: type[Span] | type[SpanLog], keys: Iterable[tuple[int, str]]
+) -> set[tuple[int, str, str]]:
+    """The (project, trace, span) keys stored in ``model``'s table for these traces.
+
+    Looked up by (project, trace), which both tables index, in chunks that stay
+    under SQLite's bound-parameter limit.
+    """
     traces: dict[int, set[str]] = {}
-    for row in rows:
-        traces.setdefault(row["project_id"], set()).add(row["trace_id"])
+    for project_id, trace_id in keys:
+        traces.setdefault(project_id, set()).add(trace_id)
     found: set[tuple[int, str, str]] = set()
     for project_id, trace_ids in traces.items():
         ids = sorted(trace_ids)
         for start in range(0, len(ids), 5_000):
-            query = select(Span.trace_id, Span.span_id).where(
-                Span.project_id == project_id, Span.trace_id.in_(ids[start : start + 5_000])
+            query = (
+                select(model.trace_id, model.span_id)
+                .where(
+                    model.project_id == project_id, model.trace_id.in_(ids[start : start + 5_000])
+                )
+                .distinct()
             )
             found.update((project_id, t, s) for t, s in conn.execute(query))
     return found
@@ -479,12 +530,10 @@ def _attach_logs(
         and (r["project_id"], r["trace_id"], r["span_id"]) in inserted
     ]
     if waiting:
-        have = conn.execute(
-            select(SpanLog.project_id, SpanLog.trace_id, SpanLog.span_id)
-            .where(tuple_(SpanLog.project_id, SpanLog.trace_id, SpanLog.span_id).in_(waiting))
-            .distinct()
-        )
-        targets.update((p, t, s) for p, t, s in have)
+        # Matching span ids here rather than with a row-value IN over every span:
+        # that cost a quarter of the writer's time on content-less GenAI spans.
+        logged = _span_keys_in_traces(conn, SpanLog, ((p, t) for p, t, _ in waiting))
+        targets.update(logged.intersection(waiting))
     if not targets:
         return
     for project_id, trace_id, span_id in sorted(targets):

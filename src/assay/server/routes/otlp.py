@@ -18,6 +18,7 @@ from assay.errors import PayloadTooLarge
 from assay.ingest.logs import NOT_CONTENT, LogBatch, normalize_logs
 from assay.ingest.normalize import SpanBatch, normalize_traces
 from assay.ingest.otlp import decode_logs, decode_traces, decompress, encode_response
+from assay.ingest.writer import Reservation
 from assay.server.auth import ApiProject
 from assay.server.state import ServerState, get_state
 
@@ -35,7 +36,14 @@ _OTLP_BODY: dict[str, Any] = {
 }
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+def _room(nbytes: int) -> int:
+    # Decoded rows take about what their encoded body took (text dominates); twice
+    # the body covers both while both are alive, plus the request's fixed overhead.
+    return 2 * nbytes + 4096
+
+
+async def _read_body(request: Request, limit: int, reservation: Reservation) -> bytes:
+    """The body, read while holding queue room for it (so reading is bounded too)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
@@ -45,6 +53,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
+        reservation.grow_to(_room(size))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -111,12 +120,27 @@ async def _ingest(request: Request, state: ServerState, parse: Callable[[bytes],
     the commit is answered, so memory stays bounded under overload (503 otherwise).
     """
     settings = state.settings
-    raw = await _read_body(request, settings.max_body_bytes)
-    reservation = state.writer.reserve(2 * len(raw) + 4096)
+    declared = request.headers.get("content-length", "")
+    # Admission before reading: a full queue answers 503 without taking the body in.
+    reservation = state.writer.reserve(
+        _room(min(int(declared), settings.max_body_bytes)) if declared.isdigit() else _room(0)
+    )
     try:
-        body = decompress(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
-        # Decoding is CPU work: off the event loop, so health checks and the UI answer.
-        batch = await run_in_threadpool(parse, body)
+        raw = await _read_body(request, settings.max_body_bytes, reservation)
+        encoding = request.headers.get("content-encoding")
+
+        def inflate_and_parse() -> B:
+            body = decompress(
+                raw,
+                encoding,
+                settings.max_body_bytes,
+                on_grow=lambda size: reservation.grow_to(_room(len(raw) + size)),
+            )
+            return parse(body)
+
+        # Inflating and decoding are CPU work: off the event loop, so health checks
+        # and the UI keep answering under load.
+        batch = await run_in_threadpool(inflate_and_parse)
         if batch.rows:
             future = state.writer.submit(
                 reservation,
