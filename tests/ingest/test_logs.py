@@ -30,6 +30,7 @@ from assay.testing.otlp import (
     genai_log_record,
     trace_with_children,
 )
+from assay.traces.content import parse_content
 
 TRACE = "ab" * 16
 SPAN = "cd" * 8
@@ -143,8 +144,8 @@ def test_span_first_then_logs(store: Store) -> None:
     assert ingest.span(span.span_id).input is None
     ingest.logs(chat_logs(span, prompt="Hi", completion="Hello"))
     row = ingest.span(span.span_id)
-    assert json.loads(row.input or "") == [{"role": "user", "content": "Hi"}]
-    assert json.loads(row.output or "")[0]["content"] == "Hello"
+    assert parse_content(row.input) == [{"role": "user", "content": "Hi"}]
+    assert parse_content(row.output)[0]["content"] == "Hello"
     trace = ingest.trace(span.trace_id)
     assert (trace.input, trace.output) == (row.input, row.output)
 
@@ -155,11 +156,11 @@ def test_logs_first_then_span(store: Store) -> None:
     ingest.logs(chat_logs(span, prompt="Hi", completion="Hello", system="Be brief."))
     ingest.spans([span])
     row = ingest.span(span.span_id)
-    assert json.loads(row.input or "") == [
+    assert parse_content(row.input) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
     ]
-    assert json.loads(row.output or "")[0]["content"] == "Hello"
+    assert parse_content(row.output)[0]["content"] == "Hello"
     assert ingest.trace(span.trace_id).output == row.output
 
 
@@ -179,8 +180,8 @@ def test_logs_in_pieces_fill_in_what_is_missing(store: Store) -> None:
     assert ingest.span(span.span_id).output is None
     ingest.logs([choice])
     row = ingest.span(span.span_id)
-    assert json.loads(row.input or "") == [{"role": "user", "content": "Hi"}]
-    assert json.loads(row.output or "")[0]["content"] == "Hello"
+    assert parse_content(row.input) == [{"role": "user", "content": "Hi"}]
+    assert parse_content(row.output)[0]["content"] == "Hello"
 
 
 def test_logs_never_overwrite_content_the_span_has(store: Store) -> None:
@@ -189,7 +190,7 @@ def test_logs_never_overwrite_content_the_span_has(store: Store) -> None:
     ingest.spans([span])
     ingest.logs(chat_logs(span, prompt="from logs", completion="other"))
     row = ingest.span(span.span_id)
-    assert json.loads(row.input or "") == [{"role": "user", "content": "on the span"}]
+    assert parse_content(row.input) == [{"role": "user", "content": "on the span"}]
     with store.session() as session:
         assert len(session.scalars(select(SpanLog)).all()) == 2  # kept all the same
 
@@ -241,4 +242,4 @@ def test_through_the_receiver(sqlite_store: Store, order: str) -> None:
     with sqlite_store.session() as session:
         row = session.scalar(select(Span).where(Span.span_id == span.span_id.hex()))
         assert row is not None
-        assert json.loads(row.output or "")[0]["content"] == "Hello"
+        assert parse_content(row.output)[0]["content"] == "Hello"

@@ -21,6 +21,7 @@ from assay.testing.otlp import (
     openinference_llm_span,
     trace_with_children,
 )
+from assay.traces.content import parse_content
 
 
 def normalize(
@@ -37,8 +38,9 @@ def one(spans: list[Any], config: ProjectConfig, **request: Any) -> dict[str, An
 
 
 def messages(text: str | None) -> Any:
+    """Stored content as readers get it (GenAI message JSON is stored as sent)."""
     assert text is not None
-    return json.loads(text)
+    return parse_content(text)
 
 
 def parts(role: str, text: str) -> dict[str, Any]:

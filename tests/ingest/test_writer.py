@@ -24,6 +24,7 @@ from assay.testing.otlp import (
     make_span,
     trace_with_children,
 )
+from assay.traces.content import parse_content
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_children_before_their_root(store: Store, writer: Writer, project: Proje
     writer.write_now(spans=batch_of(children, project, resource_attributes={"tier": "pro"}))
     early = the_trace(store, root.trace_id)
     assert (early.has_root, early.name) == (0, "chat gpt-4o")
-    assert json.loads(early.input or "") == [{"role": "user", "content": "q0"}]  # the earliest
+    assert parse_content(early.input) == [{"role": "user", "content": "q0"}]  # the earliest
     writer.write_now(spans=batch_of([root], project, resource_attributes={"locale": "fr"}))
     trace = the_trace(store, root.trace_id)
     assert (trace.has_root, trace.name, trace.span_count) == (1, "answer_question", 3)

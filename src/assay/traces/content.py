@@ -1,7 +1,9 @@
 """Span and trace input/output as callers read it: text, or a list of chat messages.
 
-Ingest stores content as plain text, or as a JSON list of ``{"role", "content"}``
-messages (with ``tool_calls`` when present; see :mod:`assay.ingest.messages`).
+Ingest stores content as plain text, as a JSON list of ``{"role", "content"}``
+messages (with ``tool_calls`` when present; see :mod:`assay.ingest.messages`), or as
+the OpenTelemetry GenAI message JSON the app sent (``parts``), folded into the same
+messages here.
 Readers get the messages back as a list, and lists of traces get one short line.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 import orjson
+
+from assay.ingest.messages import from_genai_json
 
 Message: TypeAlias = dict[str, Any]
 Content: TypeAlias = str | list[Message] | None
@@ -32,6 +36,9 @@ def parse_content(text: str | None) -> Content:
     except orjson.JSONDecodeError:
         return text
     if isinstance(data, list) and data and all(isinstance(m, dict) and "role" in m for m in data):
+        if any("parts" in m for m in data):
+            # GenAI `gen_ai.*.messages` are stored as the app sent them.
+            return from_genai_json(data) or text
         return data
     return text
 
