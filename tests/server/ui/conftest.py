@@ -36,7 +36,9 @@ from .live import (
 )
 
 
-@pytest.fixture(scope="session")
+# Package scope: the sync Playwright API keeps an event loop running on the main
+# thread while it is open, which would break later tests that call asyncio.run().
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server on SQLite with a user, a project, an API key and seeded traces."""
     folder: Path = tmp_path_factory.mktemp("ui-live")
@@ -45,12 +47,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's) for the whole session."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    """One headless Chromium (Debian's) for the UI tests."""
+    from playwright import sync_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (scripts/setup installs it)")
+        pytest.fail(f"{CHROMIUM} is not installed: run scripts/setup (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
