@@ -309,16 +309,23 @@ class ServerProcess:
         raise SystemExit(f"server did not answer /healthz within {HEALTH_TIMEOUT_S} s")
 
     def peak_rss_mb(self) -> float:
-        """The process's peak resident memory (Linux's VmHWM), in MiB.
+        """Peak resident memory (Linux's VmHWM) of the server and its ingest workers, MiB.
 
-        Elsewhere the current RSS, which after the load is close to but below the peak.
+        The workers' peaks are added to the server's: an upper bound on the peak of
+        the whole, since they need not peak at the same moment. Elsewhere the current
+        RSS, which after the load is close to but below the peak.
         """
-        status = Path(f"/proc/{self.proc.pid}/status")
-        if status.exists():
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return psutil.Process(self.proc.pid).memory_info().rss / 2**20
+        total = 0.0
+        server = psutil.Process(self.proc.pid)
+        for proc in [server, *server.children(recursive=True)]:
+            status = Path(f"/proc/{proc.pid}/status")
+            try:
+                lines = status.read_text().splitlines() if status.exists() else []
+                peak = [int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")]
+                total += peak[0] if peak else proc.memory_info().rss / 2**20
+            except (OSError, psutil.Error):
+                continue
+        return total
 
     def stop(self) -> None:
         """Stop gracefully (SIGINT, as Ctrl-C), killing after 30 s."""
@@ -494,6 +501,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="Allow dropping assay's tables in a non-empty --db (its data is lost).",
     )
     parser.add_argument("--no-raw", action="store_true", help="Skip the without-HTTP comparison.")
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=0,
+        help="The server's ASSAY_INGEST_WORKERS: processes that normalise spans (0: none).",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.spans = QUICK_SPANS
@@ -521,7 +534,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             else:
                 chunks.append(chunk)
         log(f"recorded {sum(sizes):,} spans in {len(sizes)} batches")
-        settings = Settings(database_url=url_for("server"), host="127.0.0.1", port=free_port())
+        settings = Settings(
+            database_url=url_for("server"),
+            host="127.0.0.1",
+            port=free_port(),
+            ingest_workers=args.ingest_workers,
+        )
         server = ServerProcess.start(settings, tmp / "server.log")
         try:
             began = time.perf_counter()
@@ -562,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "ack_p50_ms": round(quantiles[49] * 1000, 1),
         "ack_p99_ms": round(quantiles[98] * 1000, 1),
         "server_peak_rss_mb": round(peak_mb, 1),
+        "ingest_workers": args.ingest_workers,
         "acked": sent.acked_spans,
         "stored": stored,
         "stored_equals_sent": stored == args.spans and sent.acked_spans == args.spans,

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         default=8 * 1024 * 1024,
         description="Most bytes of span data group-committed in one transaction.",
     )
+    ingest_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description=(
+            "Worker processes that decode and normalise OTLP traces, so ingest uses "
+            "more than one core (the server process keeps HTTP and the writer). 0: "
+            "normalise in the server process. See bench/README.md for measured rates."
+        ),
+    )
     prices_file: Path | None = Field(
         default=None,
         description=(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assay import __version__
+from assay.ingest.pool import NormalizePool
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
@@ -36,9 +37,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_current(the_store)
         state.writer.start()
+        if settings.ingest_workers:
+            state.pool = NormalizePool(settings.ingest_workers, settings.prices_file)
         try:
             yield
         finally:
+            if state.pool is not None:
+                state.pool.shutdown()
+                state.pool = None
             state.writer.stop()
             if owned:
                 the_store.dispose()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from assay.ingest.pool import NormalizePool
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
@@ -22,6 +23,7 @@ class ServerState:
     writer: Writer
     keys: KeyCache
     prices: PriceTable
+    pool: NormalizePool | None = None
 
 
 def get_state(request: Request) -> ServerState:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -72,8 +72,12 @@ async def export_traces(request: Request, project: ApiProject, state: State) -> 
     """
     content_type = request.headers.get("content-type")
 
-    def parse(body: bytes) -> SpanBatch:
-        return normalize_traces(decode_traces(body, content_type), project, state.prices)
+    async def parse(body: bytes) -> SpanBatch:
+        if state.pool is not None:
+            return await state.pool.normalize(body, content_type, project)
+        return await run_in_threadpool(
+            lambda: normalize_traces(decode_traces(body, content_type), project, state.prices)
+        )
 
     batch = await _ingest(request, state, parse)
     response = ExportTraceServiceResponse()
@@ -98,8 +102,10 @@ async def export_logs(request: Request, project: ApiProject, state: State) -> Re
     """
     content_type = request.headers.get("content-type")
 
-    def parse(body: bytes) -> LogBatch:
-        return normalize_logs(decode_logs(body, content_type), project)
+    async def parse(body: bytes) -> LogBatch:
+        return await run_in_threadpool(
+            lambda: normalize_logs(decode_logs(body, content_type), project)
+        )
 
     batch = await _ingest(request, state, parse)
     response = ExportLogsServiceResponse()
@@ -113,7 +119,9 @@ async def export_logs(request: Request, project: ApiProject, state: State) -> Re
 B = TypeVar("B", SpanBatch, LogBatch)
 
 
-async def _ingest(request: Request, state: ServerState, parse: Callable[[bytes], B]) -> B:
+async def _ingest(
+    request: Request, state: ServerState, parse: Callable[[bytes], Awaitable[B]]
+) -> B:
     """Read, admit, decode and commit one OTLP request; the batch once it is durable.
 
     Room in the writer queue is reserved before the body is decoded and held until
@@ -128,19 +136,20 @@ async def _ingest(request: Request, state: ServerState, parse: Callable[[bytes],
     try:
         raw = await _read_body(request, settings.max_body_bytes, reservation)
         encoding = request.headers.get("content-encoding")
-
-        def inflate_and_parse() -> B:
-            body = decompress(
+        # Inflating and decoding are CPU work: off the event loop (in the threadpool
+        # or a worker process), so health checks and the UI keep answering.
+        body = raw
+        if encoding:
+            body = await run_in_threadpool(
+                decompress,
                 raw,
                 encoding,
                 settings.max_body_bytes,
-                on_grow=lambda size: reservation.grow_to(_room(len(raw) + size)),
+                lambda size: reservation.grow_to(_room(len(raw) + size)),
             )
-            return parse(body)
-
-        # Inflating and decoding are CPU work: off the event loop, so health checks
-        # and the UI keep answering under load.
-        batch = await run_in_threadpool(inflate_and_parse)
+        elif len(raw) > settings.max_body_bytes:
+            raise PayloadTooLarge(f"body exceeds the limit of {settings.max_body_bytes} bytes")
+        batch = await parse(body)
         if batch.rows:
             future = state.writer.submit(
                 reservation,
