@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
+
+T = TypeVar("T")
 
 
 def stdout() -> Console:
@@ -85,6 +87,31 @@ def table(
     for row in rows:
         out.add_row(*(escape(cell_text(c)) for c in row))
     return out
+
+
+def listing(
+    items: Sequence[T],
+    *,
+    as_json: bool,
+    empty: str,
+    columns: Sequence[str],
+    row: Callable[[T], Sequence[Any]],
+) -> None:
+    """Print a list command's result: JSON, a hint when there is nothing, or a table.
+
+    Args:
+        items: What to list.
+        as_json: The command's ``--json``.
+        empty: What to say when ``items`` is empty (how to make the first one).
+        columns: Table headers.
+        row: One item's cells, in the order of ``columns``.
+    """
+    if as_json:
+        print_json(items)
+    elif not items:
+        show(empty)
+    else:
+        show(table(columns, [row(item) for item in items]))
 
 
 def cell_text(value: Any) -> str:

@@ -129,14 +129,13 @@ def list_(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) 
     """List every project."""
     with open_store(ctx, db) as store, store.session() as session:
         views = list_projects(session)
-    if as_json:
-        output.print_json(views)
-        return
-    if not views:
-        output.show("No projects yet. Create one with: assay project create NAME")
-        return
-    rows = [(v.id, v.name, v.description, v.created_at) for v in views]
-    output.show(output.table(("id", "name", "description", "created"), rows))
+    output.listing(
+        views,
+        as_json=as_json,
+        empty="No projects yet. Create one with: assay project create NAME",
+        columns=("id", "name", "description", "created"),
+        row=lambda v: (v.id, v.name, v.description, v.created_at),
+    )
 
 
 @app.command("show")

@@ -82,14 +82,13 @@ def list_(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) 
     """List the accounts and their roles."""
     with open_store(ctx, db) as store, store.session() as session:
         users = list_users(session)
-    if as_json:
-        output.print_json(users)
-        return
-    if not users:
-        output.show("No accounts yet. Create one with: assay user create USERNAME")
-        return
-    rows = [(u.id, u.username, u.role, u.created_at) for u in users]
-    output.show(output.table(("id", "username", "role", "created"), rows))
+    output.listing(
+        users,
+        as_json=as_json,
+        empty="No accounts yet. Create one with: assay user create USERNAME",
+        columns=("id", "username", "role", "created"),
+        row=lambda u: (u.id, u.username, u.role, u.created_at),
+    )
 
 
 @app.command("passwd")
