@@ -53,31 +53,35 @@ def demo(
         result = run_demo(settings, traces=traces, serve=not no_serve)
     failed = sum(t.failed for t in result.traces)
     releases = sorted({t.release for t in result.traces})
+    # With --no-serve the demo's server is gone: point at where `assay serve` will be.
+    url = result.url if result.server is not None else f"http://127.0.0.1:{port or 6500}"
     lines = [
         f"[bold]Sent[/] {len(result.traces)} traces ({failed} failed) across releases "
         f"{', '.join(releases)}, and {result.feedback} feedback items.",
         "",
-        f"[bold]Web UI[/]      {result.url}",
+        f"[bold]Web UI[/]      {url}",
         f"[bold]Sign in[/]     user [cyan]{result.username}[/]  password "
         f"[cyan]{result.password}[/]",
         f"[bold]Store[/]       {result.database_url}",
         f"[bold]API key[/]     {result.api_key}",
         "",
         "[bold]Next steps[/]",
-        f"  Browse failures:   {result.url}/p/{result.project}/traces?status=error",
+        f"  Browse failures:   {url}/p/{result.project}/traces?status=error",
         f"  From the CLI:      assay traces ls --project {result.project} --status error "
         "--slice locale=de",
         f"  Compare releases:  assay release diff support-bot-v1 support-bot-v2 "
         f"--project {result.project}",
         f"  REST API:          curl -H 'Authorization: Bearer {result.api_key}' "
-        f"{result.url}/api/v1/traces?limit=5",
+        f"{url}/api/v1/traces?limit=5",
         "  Your own app:      OTEL_EXPORTER_OTLP_ENDPOINT="
-        f"{result.url} OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer {result.api_key}'",
+        f"{url} OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer {result.api_key}'",
     ]
     if result.server is not None:
         lines += ["", "The server keeps running; press Ctrl-C to stop it."]
     else:
-        lines += ["", f"Not serving (--no-serve): run `assay serve --port {port}` to browse."]
+        serve = "assay serve" + (f" --port {port}" if port and port != 6500 else "")
+        serve += f" --db {db}" if db else ""
+        lines += ["", f"Not serving (--no-serve): run `{serve}` to browse."]
     console.rule("assay demo")
     for line in lines:
         # soft_wrap: long commands and keys stay on one line, so they can be copied.
