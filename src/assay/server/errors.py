@@ -27,25 +27,22 @@ from assay.ingest.otlp import encode_response
 _GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 413: 3, 500: 13, 503: 14}
 
 
+# Most specific first: PayloadTooLarge is an InvalidInput, Forbidden an AuthError.
+_STATUS: tuple[tuple[type[AssayError], int], ...] = (
+    (PayloadTooLarge, 413),
+    (InvalidInput, 400),
+    (Forbidden, 403),
+    (AuthError, 401),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Overloaded, 503),
+    (ConfigError, 500),
+)
+
+
 def status_of(exc: AssayError) -> int:
     """The HTTP status for an assay error."""
-    if isinstance(exc, PayloadTooLarge):
-        return 413
-    if isinstance(exc, InvalidInput):
-        return 400
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, AuthError):
-        return 401
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, Overloaded):
-        return 503
-    if isinstance(exc, ConfigError):
-        return 500
-    return 500
+    return next((status for kind, status in _STATUS if isinstance(exc, kind)), 500)
 
 
 def error_response(request: Request, exc: AssayError) -> Response:
