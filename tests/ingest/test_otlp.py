@@ -106,6 +106,31 @@ def test_truncated_gzip_is_invalid() -> None:
         decompress(gzip.compress(BODY)[:-20], "gzip", 10 * len(BODY))
 
 
+def test_concatenated_gzip_members_are_all_inflated() -> None:
+    half = len(BODY) // 2
+    body = gzip.compress(BODY[:half]) + gzip.compress(BODY[half:])
+    assert decompress(body, "gzip", 10 * len(BODY)) == BODY
+
+
+def test_garbage_after_the_gzip_stream_is_invalid() -> None:
+    with pytest.raises(InvalidInput, match="not valid gzip"):
+        decompress(gzip.compress(BODY) + b"trailing junk", "gzip", 10 * len(BODY))
+
+
+def test_inflating_reports_its_growth_and_can_be_stopped() -> None:
+    sizes: list[int] = []
+    decompress(gzip.compress(bytes(3 * 1024 * 1024)), "gzip", 8 * 1024 * 1024, sizes.append)
+    assert sizes == sorted(sizes)
+    assert sizes[-1] == 3 * 1024 * 1024
+    assert len(sizes) >= 3  # in steps, so admission can refuse before the end
+
+    def refuse(size: int) -> None:
+        raise RuntimeError(f"no room for {size}")
+
+    with pytest.raises(RuntimeError, match="no room"):
+        decompress(gzip.compress(bytes(3 * 1024 * 1024)), "gzip", 8 * 1024 * 1024, refuse)
+
+
 def test_corrupt_gzip_is_invalid() -> None:
     with pytest.raises(InvalidInput, match="not valid gzip"):
         decompress(b"\x1f\x8b\x08\x00garbage-garbage-garbage", "gzip", 10_000)

@@ -248,3 +248,12 @@ def test_value_redacts_nested_strings_only() -> None:
 
 def test_a_key_with_digit_runs_is_one_key_not_a_phone() -> None:
     assert ALL.text("sk-1234567890123456789012") == "[REDACTED:api_key]"
+
+
+def test_json_escapes_and_decorators_are_not_emails() -> None:
+    # GenAI message JSON is redacted as stored: "\n" there is a backslash and an n.
+    text = '{"content": "app = Flask(__name__)\\n@app.route(\'/ping\')\\nwrite bob@example.org"}'
+    out = ALL.text(text)
+    assert "\\n@app.route" in out
+    assert "bob@example.org" not in out
+    assert "[REDACTED:email]" in out

@@ -326,3 +326,11 @@ def test_other_projects_traces_are_invisible(ingest: Ingest, other: Ingest) -> N
         with pytest.raises(NotFound):
             get_trace(session, ingest.project_id, theirs)
         assert get_trace(session, other.project_id, theirs).trace_id == theirs
+
+
+def test_boolean_slices_match_alike_on_both_dialects(ingest: Ingest) -> None:
+    beta = root(ingest, T0, resource={"assay.slice.beta": True})
+    stable = root(ingest, T0 + MS, resource={"assay.slice.beta": False})
+    assert trace_ids(ingest, slices=[("beta", "true")]) == [beta]
+    assert trace_ids(ingest, slices=[("beta", "false")]) == [stable]
+    assert trace_ids(ingest, slices=[("beta", "1")]) == []
