@@ -13,8 +13,11 @@ the ingest path (bench/ingest.py measures it with redaction on).
 from __future__ import annotations
 
 import re
+import threading
+from functools import cache
 from typing import Any, Literal
 
+import hyperscan
 from pydantic import BaseModel, Field, field_validator
 
 from assay.errors import InvalidInput
@@ -205,6 +208,66 @@ def _looks_like_phone(run: str, digits: int) -> bool:
     return len(groups[-1]) >= 3
 
 
+# What each built-in detector needs to find anything: its pre-checks in
+# :meth:`Redactor.text`, as patterns. Scanning a span's text for all of them at once
+# with Hyperscan (~1 ns a byte) answers "nothing to redact" for most spans in ~4 us,
+# where the pre-checks each take a pass of their own (~20 us a 2.4 KB span).
+_CANDIDATES: dict[BuiltinName, tuple[bytes, ...]] = {
+    "bearer": (rb"bearer",),  # caseless, as the detector
+    "api_key": tuple(hint for hint, _, _ in _API_KEYS),  # literal prefixes
+    "email": (rb"@",),
+    "phone": (rb"[0-9][0-9 \t().\-]{5,}[0-9]",),
+    "card": (rb"[0-9][0-9 \t().\-]{5,}[0-9]",),
+}
+
+
+class _Scanner:
+    """One Hyperscan database of the candidate patterns of some built-in detectors."""
+
+    def __init__(self, names: frozenset[BuiltinName]) -> None:
+        patterns: list[bytes] = []
+        flags: list[int] = []
+        for name in sorted(names):
+            for pattern in _CANDIDATES[name]:
+                patterns.append(pattern)
+                caseless = hyperscan.HS_FLAG_CASELESS if name == "bearer" else 0
+                flags.append(hyperscan.HS_FLAG_SINGLEMATCH | caseless)
+        self._db = hyperscan.Database()
+        self._db.compile(
+            expressions=patterns,
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
+            flags=flags,
+        )
+        self._scratch = hyperscan.Scratch(self._db)
+        self._local = threading.local()
+
+    def hits(self, text: str) -> bool:
+        """Whether any candidate pattern occurs in ``text``."""
+        # A scratch space per thread: Hyperscan's are not to be shared while scanning.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._scratch.clone()
+        try:
+            self._db.scan(
+                text.encode("utf-8", "surrogatepass"),
+                match_event_handler=_stop,
+                scratch=scratch,
+            )
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+
+def _stop(*_: Any) -> bool:
+    return True  # the first match answers the question: stop scanning
+
+
+@cache
+def _scanner(names: frozenset[BuiltinName]) -> _Scanner:
+    return _Scanner(names)
+
+
 class Redactor:
     """Applies a project's rules to text and to nested attribute values."""
 
@@ -223,6 +286,7 @@ class Redactor:
             except re.error as exc:  # pragma: no cover - the model validator catches it
                 raise InvalidInput(f"redaction pattern {pattern.name!r}: {exc}") from exc
             self._patterns.append((compiled, f"[REDACTED:{pattern.name}]"))
+        self._scanner = _scanner(frozenset(names)) if names else None
 
     @property
     def active(self) -> bool:
@@ -230,6 +294,15 @@ class Redactor:
         return bool(
             self._bearer or self._keys or self._email or self._phone or self._card or self._patterns
         )
+
+    def may_change(self, value: str) -> bool:
+        """Whether redacting ``value`` may change it; False means it certainly would not.
+
+        A scan for what every detector needs to find anything, then the user patterns.
+        """
+        if self._scanner is not None and self._scanner.hits(value):
+            return self.text(value) != value
+        return any(compiled.search(value) for compiled, _ in self._patterns)
 
     def text(self, value: str) -> str:
         """Redact one string."""
@@ -239,7 +312,7 @@ class Redactor:
         raw = value.encode("latin-1", "replace")
         changed = False
         # Secrets first: a key or token may contain digit runs that look like numbers.
-        if self._bearer and (b"earer" in raw or b"EARER" in raw):
+        if self._bearer and b"bearer" in raw.lower():
             value, n = _BEARER.subn("Bearer [REDACTED:bearer]", value)
             changed = changed or n > 0
         # Every key shape is an unbroken run of 15+ token characters; prose and JSON

@@ -63,6 +63,13 @@ def test_rejects_other_records(config: ProjectConfig) -> None:
     assert (batch.rejected, len(batch.rows)) == (2, 1)
 
 
+def test_rejects_times_past_the_year_2262(config: ProjectConfig) -> None:
+    record = genai_log_record("gen_ai.user.message", {"content": "x"}, trace_id=TRACE, span_id=SPAN)
+    record.time_unix_nano = 2**63
+    batch = normalize_logs(export_logs_request([record]), config)
+    assert (batch.rejected, batch.rows) == (1, [])
+
+
 def test_event_name_from_the_attribute_and_plain_bodies(config: ProjectConfig) -> None:
     record = genai_log_record("gen_ai.user.message", None, trace_id=TRACE, span_id=SPAN)
     record.event_name = ""  # older SDKs: only the event.name attribute

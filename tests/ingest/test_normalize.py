@@ -353,6 +353,23 @@ def test_malformed_ids_are_rejected_and_the_rest_kept(config: ProjectConfig) -> 
     assert "'bad0'" in batch.errors[0]
 
 
+def test_times_that_do_not_fit_a_bigint_are_rejected(config: ProjectConfig) -> None:
+    # Fixed64 on the wire, signed BIGINT in the store: 2^63 ns and later is junk
+    # (found by the fuzz test: it used to fail the whole write with a 500).
+    late_end = make_span("late_end")
+    late_end.end_time_unix_nano = 2**64 - 1
+    late_start = make_span("late_start")
+    late_start.start_time_unix_nano = 2**63
+    batch = normalize([genai_llm_span(), late_end, late_start], config)
+    assert [r["name"] for r in batch.rows] == [genai_llm_span().name]
+    assert batch.rejected == 2
+    assert "2^63" in batch.errors[0]
+    assert "'late_end'" in batch.errors[0]
+    edge = make_span("edge")
+    edge.start_time_unix_nano = edge.end_time_unix_nano = 2**63 - 1
+    assert one([edge], config)["end_ns"] == 2**63 - 1
+
+
 def test_slices_release_and_service(config: ProjectConfig) -> None:
     batch = normalize(
         [make_span("s", attributes={"tier": "pro", "assay.slice.country": "DE", "other": 1})],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from assay.redaction import BUILTINS, RedactionConfig, RedactionPattern, Redactor
+from assay.redaction import BUILTINS, BuiltinName, RedactionConfig, RedactionPattern, Redactor
 
 ALL = Redactor(RedactionConfig())
 
@@ -257,3 +259,46 @@ def test_json_escapes_and_decorators_are_not_emails() -> None:
     assert "\\n@app.route" in out
     assert "bob@example.org" not in out
     assert "[REDACTED:email]" in out
+
+
+def test_bearer_in_any_case_is_redacted() -> None:
+    assert ALL.text("auth: BeArEr 0123456789abcdef") == "auth: Bearer [REDACTED:bearer]"
+
+
+# Pieces that each detector looks for, and near misses, so random texts built from
+# them hit every detector's edge: short digit runs, a lone "@", key prefixes inside
+# words, "bearer" without a token.
+PIECES = [
+    *"0123456789",
+    " ", "-", ".", "(", ")", "+", "\t", "@", "_", "a", "Z", "é", "\x00",
+    "example.com", "jane", "sk-", "ak_", "AKIA", "ghp_", "xoxb-", "AIza", "bearer ", "BEARER ",
+    "abcdefghijklmnopqrstuvwxyz0123", "ABCDEFGHIJKLMNOP", "4111 1111 1111 1111",
+    "+1 (555) 123-4567", "2024-05-17", "12345.67",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(PIECES), max_size=40),
+    builtins=st.sets(st.sampled_from(BUILTINS)),
+)
+def test_may_change_is_exactly_whether_text_changes(
+    pieces: list[str], builtins: set[BuiltinName]
+) -> None:
+    # may_change is the ingest path's pre-check: answering False when text() would
+    # redact something would store personal data.
+    text = "".join(pieces)
+    redactor = Redactor(RedactionConfig(builtins=sorted(builtins)))
+    assert redactor.may_change(text) == (redactor.text(text) != text)
+
+
+def test_may_change_with_user_patterns_only() -> None:
+    pattern = RedactionPattern(name="ticket", regex=r"TICKET-\d+")
+    redactor = Redactor(RedactionConfig(builtins=[], patterns=[pattern]))
+    assert redactor.may_change("see TICKET-42")
+    assert not redactor.may_change("jane@example.com, no ticket")
+
+
+def test_may_change_on_the_negative_examples() -> None:
+    for text in ["a bearer token", "the 2019-2024 range", "task_ak_not_a_real_key_at_all_here"]:
+        assert not ALL.may_change(text)

@@ -32,9 +32,8 @@ def to_dict(key_values: Iterable[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in key_values:
         v = kv.value
-        # Inline the common string case: it is most attributes and ~2x faster.
-        if v.WhichOneof("value") == "string_value":
-            out[kv.key] = v.string_value
-        else:
-            out[kv.key] = any_value(v)
+        # Most attributes are non-empty strings: reading the field (empty when
+        # another one is set) skips the WhichOneof call, ~35% of this loop.
+        text = v.string_value
+        out[kv.key] = text if text else any_value(v)
     return out

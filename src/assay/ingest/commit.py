@@ -133,20 +133,22 @@ class Statements:
         """Insert the spans not stored yet; return the keys that were new.
 
         On SQLite the writer holds the database's write lock for the whole
-        transaction (BEGIN IMMEDIATE), so looking the keys up first and inserting
-        the rest is exact, and lets the rows go through one plain executemany. On
-        PostgreSQL other processes write concurrently: ``ON CONFLICT DO NOTHING
-        RETURNING`` says exactly which rows this transaction inserted.
+        transaction (BEGIN IMMEDIATE), so the rows that get ids above the largest id
+        before the insert are exactly the new ones. Usually every row is new, which
+        the driver's count of inserted rows tells without a query. On PostgreSQL
+        other processes write concurrently: ``ON CONFLICT DO NOTHING RETURNING``
+        says exactly which rows this transaction inserted.
         """
         if not self.sqlite:
             return self._insert_returning_pg(conn, rows)
-        existing = _span_keys_in_traces(
-            conn, Span, ((r["project_id"], r["trace_id"]) for r in rows)
+        before = conn.execute(select(func.max(SPANS.c.id))).scalar() or 0
+        count = self.many(conn, self.insert_spans, rows).execute(conn, rows)
+        if count == len(rows):
+            return {(r["project_id"], r["trace_id"], r["span_id"]) for r in rows}
+        new = conn.execute(
+            select(SPANS.c.project_id, SPANS.c.trace_id, SPANS.c.span_id).where(SPANS.c.id > before)
         )
-        fresh = [r for r in rows if (r["project_id"], r["trace_id"], r["span_id"]) not in existing]
-        if fresh:
-            self.many(conn, self.insert_spans, fresh).execute(conn, fresh)
-        return {(r["project_id"], r["trace_id"], r["span_id"]) for r in fresh}
+        return {(p, t, s) for p, t, s in new}
 
     def _insert_returning_pg(
         self, conn: Connection, rows: list[dict[str, Any]]

@@ -8,6 +8,7 @@ docs/concepts/ingest.md for the full mapping.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from assay.ingest import messages as msgs
@@ -98,21 +99,29 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = attrs.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+PROMPT_TOKEN_KEYS = (
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "llm.token_count.prompt",
+)
+COMPLETION_TOKEN_KEYS = (
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+    "llm.token_count.completion",
+)
+
+
 def tokens(attrs: dict[str, Any]) -> tuple[int | None, int | None]:
     """Prompt (input) and completion (output) token counts."""
-    prompt = _int(
-        attrs.get(
-            "gen_ai.usage.input_tokens",
-            attrs.get("gen_ai.usage.prompt_tokens", attrs.get("llm.token_count.prompt")),
-        )
-    )
-    completion = _int(
-        attrs.get(
-            "gen_ai.usage.output_tokens",
-            attrs.get("gen_ai.usage.completion_tokens", attrs.get("llm.token_count.completion")),
-        )
-    )
-    return prompt, completion
+    return _int(_first(attrs, PROMPT_TOKEN_KEYS)), _int(_first(attrs, COMPLETION_TOKEN_KEYS))
 
 
 def reported_cost(attrs: dict[str, Any]) -> float | None:
@@ -161,9 +170,9 @@ FLAT_PREFIXES = (
 )
 
 
-def flat_prefixes(attrs: dict[str, Any]) -> frozenset[str]:
-    """Which flattened message-list prefixes occur among the keys (one pass)."""
-    found = [k for k in attrs if k.startswith(FLAT_PREFIXES)]
+def flat_prefixes(keys: Iterable[str]) -> frozenset[str]:
+    """Which flattened message-list prefixes occur among ``keys``."""
+    found = [k for k in keys if k.startswith(FLAT_PREFIXES)]
     if not found:
         return frozenset()
     return frozenset(p for p in FLAT_PREFIXES if any(k.startswith(p) for k in found))
@@ -250,10 +259,16 @@ def content(
     return out
 
 
-def is_used(key: str, used: set[str]) -> bool:
-    """Whether attribute ``key`` was folded into input/output (so need not be kept twice)."""
-    if key in used:
-        return True
-    return key.startswith(FLAT_PREFIXES) and any(
-        p in used and key.startswith(p) for p in FLAT_PREFIXES
-    )
+def drop_used(attrs: dict[str, Any], used: set[str], flat_keys: Iterable[str]) -> None:
+    """Remove the attributes folded into input/output, so they are not kept twice.
+
+    ``used`` holds exact keys and flattened-list prefixes (``llm.input_messages.``);
+    ``flat_keys`` are the keys that may start with one of those prefixes.
+    """
+    for key in used:
+        attrs.pop(key, None)
+    prefixes = tuple(p for p in FLAT_PREFIXES if p in used)
+    if prefixes:
+        for key in flat_keys:
+            if key.startswith(prefixes):
+                attrs.pop(key, None)

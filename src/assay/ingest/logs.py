@@ -15,6 +15,7 @@ import orjson
 
 from assay.ingest.attributes import any_value, to_dict
 from assay.ingest.messages import CONTENT_EVENTS, OPERATION_DETAILS
+from assay.ingest.normalize import MAX_TIME_NS
 from assay.projects.service import ProjectConfig
 
 _DETAIL_KEYS = frozenset(
@@ -50,10 +51,12 @@ def normalize_logs(request: Any, config: ProjectConfig) -> LogBatch:
             for record in scope_logs.log_records:
                 attrs = to_dict(record.attributes)
                 name = event_name(record, attrs)
+                time_ns = record.time_unix_nano or record.observed_time_unix_nano
                 if (
                     name not in CONTENT_EVENTS
                     or len(record.trace_id) != 16
                     or len(record.span_id) != 8
+                    or time_ns > MAX_TIME_NS
                 ):
                     batch.rejected += 1
                     continue
@@ -72,7 +75,7 @@ def normalize_logs(request: Any, config: ProjectConfig) -> LogBatch:
                         "trace_id": record.trace_id.hex(),
                         "span_id": record.span_id.hex(),
                         "event_name": name,
-                        "time_ns": record.time_unix_nano or record.observed_time_unix_nano,
+                        "time_ns": time_ns,
                         "body": text,
                     }
                 )

@@ -153,7 +153,9 @@ class ManyStatement:
             return [(self._get(row),) for row in merged]
         return [self._get(row) for row in merged]
 
-    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Execute for every row in one ``executemany``."""
-        if rows:
-            conn.exec_driver_sql(self.sql, self.params(rows))
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Execute for every row in one ``executemany``; the rows it changed, as counted
+        by the driver (-1 when it cannot tell)."""
+        if not rows:
+            return 0
+        return conn.exec_driver_sql(self.sql, self.params(rows)).rowcount
