@@ -285,7 +285,7 @@ class ServerProcess:
     @classmethod
     def start(cls, settings: Settings, log: Path) -> ServerProcess:
         """Start ``serve(settings)`` and wait until /healthz answers."""
-        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ASSAY_")}
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ASSAY_")}  # XX
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-c", SERVER_CODE, settings.model_dump_json(exclude_unset=True)],
@@ -326,6 +326,18 @@ class ServerProcess:
             except (OSError, psutil.Error):
                 continue
         return total
+
+    def cpu_s(self) -> dict[int, float]:
+        """CPU seconds (user and system) used so far by the server and each ingest worker."""
+        out: dict[int, float] = {}
+        server = psutil.Process(self.proc.pid)
+        for proc in [server, *server.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            out[proc.pid] = times.user + times.system
+        return out
 
     def stop(self) -> None:
         """Stop gracefully (SIGINT, as Ctrl-C), killing after 30 s."""
@@ -542,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         server = ServerProcess.start(settings, tmp / "server.log")
         try:
+            server_cpu = server.cpu_s()
+            client_cpu = time.process_time()
             began = time.perf_counter()
             sent = send_all(
                 f"http://127.0.0.1:{server.port}/v1/traces",
@@ -552,6 +566,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             stored = wait_queryable(store, sent.acked_spans)
             elapsed = time.perf_counter() - began
+            client_cpu = time.process_time() - client_cpu
+            cpu_after = server.cpu_s()
+            per_process = {
+                pid: (cpu - server_cpu.get(pid, 0.0)) / max(stored, 1) * 1e6
+                for pid, cpu in cpu_after.items()
+            }
+            log(
+                "server CPU us/span by process: "
+                + ", ".join(f"{pid}: {us:.1f}" for pid, us in per_process.items())
+            )
+            server_cpu_total = sum(cpu_after.values()) - sum(server_cpu.values())
             peak_mb = server.peak_rss_mb()
             log(f"sent and stored {stored:,} spans in {elapsed:.1f} s")
         finally:
@@ -580,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "ack_p50_ms": round(quantiles[49] * 1000, 1),
         "ack_p99_ms": round(quantiles[98] * 1000, 1),
         "server_peak_rss_mb": round(peak_mb, 1),
+        "server_cpu_us_per_span": round(server_cpu_total / stored * 1e6, 1),
+        "client_cpu_us_per_span": round(client_cpu / stored * 1e6, 1),
         "ingest_workers": args.ingest_workers,
         "acked": sent.acked_spans,
         "stored": stored,

@@ -4,10 +4,11 @@ Built-in detectors cover e-mail addresses, phone numbers, payment card numbers
 (Luhn-checked), API keys and bearer tokens; projects add their own regexes. Each
 match becomes ``[REDACTED:<name>]``.
 
-Every detector has a substring pre-check (an ``@`` for e-mail, a digit run for
-numbers, a known key prefix for API keys): most text has none, and the check costs a
-fraction of a regex scan, which keeps redaction at a few microseconds per span on
-the ingest path (bench/ingest.py measures it with redaction on).
+Every detector has a pre-check (an ``@`` for e-mail, a digit run for numbers, a
+known key prefix for API keys): most text has none. On the ingest path one Hyperscan
+scan looks for what all of them need at once (:meth:`Redactor.may_change`), which
+keeps redaction at a few microseconds per span (bench/ingest.py measures it with
+redaction on).
 """
 
 from __future__ import annotations

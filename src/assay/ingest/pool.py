@@ -1,6 +1,6 @@
 """Decoding and normalising OTLP traces in worker processes.
 
-Normalising is pure Python (~100 us a 2 KB chat span, measured with bench/ingest.py)
+Normalising is pure Python (~50 us a 2 KB chat span, measured with bench/ingest.py)
 and holds the GIL, so one server process tops out at one core's worth of spans
 whatever the machine has. With ``ASSAY_INGEST_WORKERS=N`` the receiver hands each
 request's (inflated) body to one of N worker processes and gets the normalised rows
