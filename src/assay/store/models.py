@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the store: projects, keys, users, releases, traces, spans, feedback.
+"""SQLAlchemy models of the store: projects, keys, users, releases, traces, spans, feedback,
+datasets and their cases, and cached embeddings.
 
 Span and trace times are integer nanoseconds since the epoch, as OTLP sends them,
 and JSON columns hold pre-serialised text: both keep SQLAlchemy's per-row bind
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -218,4 +220,92 @@ class Feedback(Base):
     value_text: Mapped[str | None] = mapped_column(Text, default=None)
     comment: Mapped[str | None] = mapped_column(Text, default=None)
     source: Mapped[str] = mapped_column(String(20), default="api")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Dataset(Base):
+    """An eval suite: a name for a sequence of immutable versions of cases."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DatasetVersion(Base):
+    """One immutable version of a dataset: an ordered set of cases and its digest.
+
+    ``digest`` is the SHA-256 of the version's (case id, case hash) pairs, so the same
+    content always has the same digest whatever its history.
+    """
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    case_count: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Case(Base):
+    """One eval case, content-addressed: versions that hold the same case share its row.
+
+    JSON columns hold pre-serialised text. ``hash`` covers every field but the row
+    id and ``created_at``.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("dataset_id", "hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    case_id: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))
+    input: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text, default=None)
+    rubric: Mapped[str | None] = mapped_column(Text, default=None)
+    tags: Mapped[str] = mapped_column(Text, default="[]")
+    slices: Mapped[str] = mapped_column(Text, default="{}")
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    cluster: Mapped[str | None] = mapped_column(String(200), default=None)
+    meta: Mapped[str] = mapped_column("metadata", Text, default="{}")
+    provenance: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DatasetVersionCase(Base):
+    """Which cases a dataset version holds, in order."""
+
+    __tablename__ = "dataset_version_cases"
+    __table_args__ = (Index("ix_dataset_version_cases_case", "case_pk"),)
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+
+
+class EmbeddingCache(Base):
+    """A text's embedding under one model, so the same text is embedded once.
+
+    ``vector`` is little-endian float32 bytes of length ``4 * dim``.
+    """
+
+    __tablename__ = "embedding_cache"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
