@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from assay import __version__
-from assay.cli import db, demo, output, project, release, serve, traces, user
+from assay.cli import dataset, db, demo, output, project, release, serve, traces, user
 from assay.cli.context import MARKUP
 from assay.errors import AssayError
 
@@ -75,6 +75,7 @@ COMMAND_GROUPS: Sequence[Callable[[typer.Typer], None]] = (
     user.register,
     release.register,
     traces.register,
+    dataset.register,
     db.register,
 )
 """Each command module's ``register(app)``, in the order ``--help`` lists them."""
