@@ -172,7 +172,7 @@ def test_create_and_conflicts(store: Store, project_id: int) -> None:
         add_version(session, project_id, "missing", Q[:1], create=False)
 
 
-@pytest.mark.parametrize("name", ["", " padded", "a@b", "tab\there", "x" * 201])
+@pytest.mark.parametrize("name", ["", " padded", "a@b", "a/b", "tab\there", "x" * 201])
 def test_bad_names_are_refused(store: Store, project_id: int, name: str) -> None:
     with store.write_session() as session, pytest.raises(InvalidInput, match="dataset name"):
         create_dataset(session, project_id, name)

@@ -139,7 +139,8 @@ def check_name(name: str) -> str:
 
     Raises:
         InvalidInput: empty, too long, padded with spaces, or holding ``@`` (which
-            separates a name from a version) or control characters.
+            separates a name from a version), ``/`` (a URL path separator) or control
+            characters.
     """
     if not name or not name.strip():
         raise InvalidInput("dataset name is empty")
@@ -147,10 +148,10 @@ def check_name(name: str) -> str:
         raise InvalidInput(f"dataset name {name!r} starts or ends with spaces")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"dataset name is longer than {MAX_NAME_LENGTH} characters")
-    if "@" in name or any(ord(ch) < 32 for ch in name):
+    if "@" in name or "/" in name or any(ord(ch) < 32 for ch in name):
         raise InvalidInput(
             f"dataset name {name!r} may not hold '@' (it separates a name from a version, "
-            "as in NAME@3) or control characters"
+            "as in NAME@3), '/' or control characters"
         )
     return name
 
