@@ -309,3 +309,76 @@ class EmbeddingCache(Base):
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Run(Base):
+    """One experiment: a target run over a dataset version, with scorers.
+
+    ``target`` is the target's spec as JSON (secrets left out); ``scorers`` the
+    scorer specs, so the run can be scored again later. ``summary`` holds the
+    per-scorer aggregates written when the run ends.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        Index("ix_runs_project_created", "project_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    dataset_version_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE")
+    )
+    target: Mapped[str] = mapped_column(Text)
+    target_fingerprint: Mapped[str] = mapped_column(String(64))
+    release_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    scorers: Mapped[str] = mapped_column(Text, default="[]")
+    repeat: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class RunResult(Base):
+    """One sample of one case in a run: the target's output (or error) and its cost."""
+
+    __tablename__ = "run_results"
+    __table_args__ = (UniqueConstraint("run_id", "case_id", "sample"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[str] = mapped_column(String(200))
+    sample: Mapped[int] = mapped_column(Integer, default=0)
+    output: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    prompt_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    completion_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    cost: Mapped[float | None] = mapped_column(Float, default=None)
+    cached: Mapped[int] = mapped_column(Integer, default=0)
+    scores: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ResultCache(Base):
+    """A target's output for an input, so an unchanged rerun calls nothing.
+
+    Keyed by the target's fingerprint, the SHA-256 of the input, and the sample
+    number (a repeated case has one entry per sample).
+    """
+
+    __tablename__ = "result_cache"
+
+    target_fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    input_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sample: Mapped[int] = mapped_column(Integer, primary_key=True)
+    output: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    prompt_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    completion_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    cost: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
