@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_DIR = ".assay"
@@ -24,7 +24,7 @@ def default_database_url(cwd: Path | None = None) -> str:
 class Settings(BaseSettings):
     """Every knob of assay. Each field is read from ``ASSAY_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="",
@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         description=(
             "TOML file of model prices (USD per million tokens) that extends and "
             "overrides the table shipped with assay."
+        ),
+    )
+
+    openai_api_key: str = Field(
+        default="",
+        validation_alias=AliasChoices("ASSAY_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description=(
+            "API key that experiment targets and LLM judges send to OpenAI-compatible "
+            "endpoints (`Authorization: Bearer`). Falls back to `OPENAI_API_KEY`. Never "
+            "stored, never part of a fingerprint."
         ),
     )
 
