@@ -102,12 +102,14 @@ class CaseView:
         hash: SHA-256 of its content.
         case: Its content.
         position: Its place in the version, from 0.
+        pk: The stored case's row id (shared by the versions that hold it).
     """
 
     id: str
     hash: str
     case: CaseSpec
     position: int
+    pk: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,7 +549,7 @@ def _case_view(row: Case, position: int) -> CaseView:
         metadata=json.loads(row.meta),
         provenance=json.loads(row.provenance),
     )
-    return CaseView(id=row.case_id, hash=row.hash, case=case, position=position)
+    return CaseView(id=row.case_id, hash=row.hash, case=case, position=position, pk=row.id)
 
 
 def count_cases(session: Session, version_id: int) -> int:
