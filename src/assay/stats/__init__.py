@@ -1,0 +1,61 @@
+"""Statistics for comparisons and the CI gate: a leaf that imports only ``assay.errors``.
+
+- :func:`compare_paired`: one scorer, baseline vs candidate, cases paired: mean
+  delta, paired (or cluster) bootstrap CI, exact McNemar / Wilcoxon /
+  cluster-robust t p-value, and the minimum detectable effect.
+- :func:`holm`: Holm correction over per-slice p-values.
+- :func:`pass_rate`: Wilson interval for a single rate, rule of three at zero
+  failures.
+- :func:`summarize_repeats`: pass@k, pass^k and flakiness over repeated samples.
+
+The building blocks (bootstrap interval, the tests, the cluster-robust mean, the
+MDE) are public too. Every result is a frozen dataclass; undefined statistics are
+None with a reason, never NaN. See ``docs/concepts/statistics.md``.
+"""
+
+from assay.stats.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    BootstrapInterval,
+    bootstrap_mean_interval,
+)
+from assay.stats.clustered import ClusterRobustMean, cluster_robust_mean
+from assay.stats.inputs import ClusterLabels
+from assay.stats.multiple import HolmCorrection, holm
+from assay.stats.paired import PairedComparison, compare_paired
+from assay.stats.power import DEFAULT_POWER, minimum_detectable_effect
+from assay.stats.rates import RULE_OF_THREE, PassRate, pass_rate
+from assay.stats.repeats import RepeatSummary, summarize_repeats
+from assay.stats.significance import (
+    SignificanceTest,
+    TestName,
+    mcnemar_exact,
+    paired_test,
+    wilcoxon_signed_rank,
+)
+
+__all__ = [
+    "DEFAULT_POWER",
+    "DEFAULT_RESAMPLES",
+    "DEFAULT_SEED",
+    "RULE_OF_THREE",
+    "BootstrapInterval",
+    "ClusterLabels",
+    "ClusterRobustMean",
+    "HolmCorrection",
+    "PairedComparison",
+    "PassRate",
+    "RepeatSummary",
+    "SignificanceTest",
+    "TestName",
+    "bootstrap_mean_interval",
+    "cluster_robust_mean",
+    "compare_paired",
+    "holm",
+    "mcnemar_exact",
+    "minimum_detectable_effect",
+    "paired_test",
+    "pass_rate",
+    "summarize_repeats",
+    "wilcoxon_signed_rank",
+]
