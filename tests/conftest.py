@@ -22,10 +22,14 @@ DIALECTS = ["sqlite", "postgresql"]
 
 @pytest.fixture(autouse=True)
 def _no_assay_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hide a developer's own ``ASSAY_*`` variables (and ``OPENAI_API_KEY``, which
-    settings fall back to) so settings start from defaults."""
+    """Hide a developer's own ``ASSAY_*`` variables (and ``OPENAI_API_KEY`` and
+    ``GITHUB_STEP_SUMMARY``, which settings fall back to) so settings start from
+    defaults."""
     for name in list(os.environ):
-        if name.upper().startswith("ASSAY_") or name.upper() == "OPENAI_API_KEY":
+        if name.upper().startswith("ASSAY_") or name.upper() in (
+            "OPENAI_API_KEY",
+            "GITHUB_STEP_SUMMARY",
+        ):
             monkeypatch.delenv(name)
 
 

@@ -9,6 +9,13 @@ The names an app uses are re-exported here::
     @assay.trace(kind="llm")
     def answer(question: str) -> str: ...
 
+Experiments run from Python too::
+
+    result = assay.run_experiment(
+        "sqlite:///.assay/assay.db", project="bot", dataset="support", target="app:answer",
+        scorers=["exact"],
+    )
+
 They load on first use, so ``import assay`` (and every CLI command) stays cheap.
 """
 
@@ -20,24 +27,35 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from assay.experiments import CallPolicy, run_experiment
     from assay.sdk import current_span, current_trace_id, feedback, init, span, trace
+    from assay.targets import TargetOutput
 
 _SDK = ("init", "trace", "span", "feedback", "current_trace_id", "current_span")
+_LAZY = {
+    **dict.fromkeys(_SDK, "assay.sdk"),
+    "run_experiment": "assay.experiments",
+    "CallPolicy": "assay.experiments",
+    "TargetOutput": "assay.targets",
+}
 
 __all__ = [
+    "CallPolicy",
+    "TargetOutput",
     "__version__",
     "current_span",
     "current_trace_id",
     "feedback",
     "init",
+    "run_experiment",
     "span",
     "trace",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SDK:
-        value = getattr(importlib.import_module("assay.sdk"), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'assay' has no attribute {name!r}")

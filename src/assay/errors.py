@@ -12,7 +12,11 @@ AssayError
 │   └── PayloadTooLarge         the body is over the configured size limit
 ├── AuthError                   missing, unknown or revoked credentials
 │   └── Forbidden               the credentials are valid but not for this project
-└── Overloaded                  the ingest queue is full; retry after `retry_after` seconds
+├── Overloaded                  the ingest queue is full; retry after `retry_after` seconds
+├── TargetError                 (assay.targets) an experiment's target call failed;
+│                               `retryable` says whether the runner tries again
+└── ScorerError                 (assay.scorers) a scorer could not score a case: recorded
+                                as that score's error, never as a fail
 ```
 """
 

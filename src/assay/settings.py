@@ -101,6 +101,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    github_step_summary: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASSAY_GITHUB_STEP_SUMMARY", "GITHUB_STEP_SUMMARY"),
+        description=(
+            "File that `assay gate` appends its Markdown summary to. GitHub Actions sets "
+            "`GITHUB_STEP_SUMMARY`, which is read when this is not set."
+        ),
+    )
+
     def resolved_database_url(self) -> str:
         """The store URL, falling back to the embedded SQLite file."""
         return self.database_url or default_database_url()

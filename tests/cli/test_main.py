@@ -131,3 +131,25 @@ def test_bad_environment_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     result = runner.invoke(app, ["project", "ls"], env={"ASSAY_PORT": "many"})
     assert result.exit_code == 2
     assert "ASSAY_PORT" in result.stderr
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    # SciPy, statsmodels, NumPy, PyArrow and onnxruntime take seconds to import;
+    # commands that need them import them when they run, so `assay --help` is quick.
+    import subprocess
+    import sys
+
+    heavy = ("scipy", "statsmodels", "numpy", "pyarrow", "onnxruntime", "sklearn")
+    code = (
+        "import sys; import assay.cli.main; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_bootstrap_defaults_match_the_statistics() -> None:
+    from assay.cli import compare
+    from assay.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
+
+    assert (compare.DEFAULT_SEED, compare.DEFAULT_RESAMPLES) == (DEFAULT_SEED, DEFAULT_RESAMPLES)

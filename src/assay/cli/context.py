@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import typer
-from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -21,7 +20,6 @@ from typer.core import MarkupMode
 from assay.errors import ConfigError, InvalidInput
 from assay.settings import Settings
 from assay.store import Store
-from assay.store.migrate import ensure_current
 
 MARKUP: MarkupMode = "markdown"
 """How help text is rendered: Markdown reflows wrapped docstring paragraphs, and is
@@ -133,6 +131,11 @@ def open_store(ctx: typer.Context, db: str | None, *, migrate: bool = True) -> I
         ConfigError: the URL is unusable, the database cannot be reached, or its
             schema is newer than this version of assay.
     """
+    # Alembic takes ~0.5 s to import; `--help` and `--version` never open a store.
+    from alembic.util.exc import CommandError
+
+    from assay.store.migrate import ensure_current
+
     url = db or settings_of(ctx).resolved_database_url()
     store = Store(url)
     try:

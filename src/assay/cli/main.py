@@ -14,7 +14,20 @@ import typer
 from typer.core import TyperGroup
 
 from assay import __version__
-from assay.cli import dataset, db, demo, output, project, release, serve, traces, user
+from assay.cli import (
+    compare,
+    dataset,
+    db,
+    demo,
+    output,
+    project,
+    release,
+    run,
+    runs,
+    serve,
+    traces,
+    user,
+)
 from assay.cli.context import MARKUP
 from assay.errors import AssayError
 
@@ -76,6 +89,9 @@ COMMAND_GROUPS: Sequence[Callable[[typer.Typer], None]] = (
     release.register,
     traces.register,
     dataset.register,
+    run.register,
+    runs.register,
+    compare.register,
     db.register,
 )
 """Each command module's ``register(app)``, in the order ``--help`` lists them."""

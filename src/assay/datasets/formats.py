@@ -23,9 +23,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from assay.datasets.cases import CaseSpec, parse_case
 from assay.errors import InvalidInput
 
@@ -139,6 +136,10 @@ def _read_csv(data: bytes, name: str) -> Iterator[CaseSpec]:
 
 
 def _read_parquet(data: bytes, name: str) -> Iterator[CaseSpec]:
+    # PyArrow takes ~0.3 s to import: only Parquet files pay for it.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
@@ -254,6 +255,9 @@ def write_cases(cases: Iterable[tuple[str, CaseSpec]], fmt: CaseFormat) -> bytes
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().encode()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     schema = pa.schema([(c, pa.float64() if c == "weight" else pa.string()) for c in _FLAT_COLUMNS])
     table = pa.Table.from_pylist(_parquet_rows(rows), schema=schema)
     sink = pa.BufferOutputStream()
