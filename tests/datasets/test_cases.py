@@ -74,3 +74,10 @@ def test_input_text_of_chat_messages() -> None:
     assert input_text(chat) == "Be brief.\nHi"
     assert input_text({"q": 1}) == '{"q":1}'
     assert input_text("plain") == "plain"
+
+
+def test_duplicates_threshold_matches_the_embeddings_package() -> None:
+    from assay import embeddings
+    from assay.datasets import duplicates
+
+    assert duplicates.NEAR_DUPLICATE_COSINE == embeddings.NEAR_DUPLICATE_COSINE

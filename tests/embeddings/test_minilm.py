@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import subprocess
 import sys
 import threading
@@ -16,7 +14,6 @@ import pytest
 from assay.embeddings import minilm
 from assay.embeddings.minilm import DIM, MAX_SEQ_LENGTH, MiniLMEmbedder, mean_pool
 from assay.errors import ConfigError, InvalidInput
-
 
 ROOT = Path(__file__).resolve().parents[2]
 
