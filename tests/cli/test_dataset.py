@@ -86,6 +86,24 @@ def test_human_output(project_cli: Cli, tmp_path: Path) -> None:
     assert "the same 3 cases" in diff
 
 
+def test_near_duplicates_are_reported(project_cli: Cli, tmp_path: Path) -> None:
+    lines = [
+        {"id": "a", "input": "How do I reset my password?"},
+        {"id": "b", "input": "Where is my parcel?"},
+        {"id": "c", "input": "How can I reset my password?"},
+    ]
+    path = jsonl(tmp_path / "n.jsonl", lines)
+    result = project_cli.json("dataset", "import", str(path), "-n", "near", "-p", "bot")
+    assert result["version"]["case_count"] == 3  # reported, not dropped
+    (near,) = result["duplicates"]
+    assert (near["case_id"], near["duplicate_of"], near["kind"]) == ("c", "a", "near")
+    assert near["similarity"] > 0.95
+    skipped = project_cli.json(
+        "dataset", "import", str(path), "-n", "other", "-p", "bot", "--no-near-duplicates"
+    )
+    assert skipped["duplicates"] == []
+
+
 def test_append_and_stdin(project_cli: Cli, tmp_path: Path) -> None:
     project_cli.ok(
         "dataset", "import", str(jsonl(tmp_path / "a.jsonl", LINES[:1])), "-n", "s", "-p", "bot"

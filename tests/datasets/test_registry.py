@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from assay.datasets import (
     AddResult,
     CaseSpec,
+    EmbeddingFinder,
     add_version,
     create_dataset,
     diff_cases,
@@ -22,7 +23,7 @@ from assay.datasets import (
 )
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.store import Store
-from assay.store.models import Case
+from assay.store.models import Case, EmbeddingCache
 
 Q = [CaseSpec(id=f"q{i}", input=f"question {i}", reference=f"answer {i}") for i in range(5)]
 
@@ -138,6 +139,46 @@ def test_near_duplicates_are_reported_never_dropped(store: Store, project_id: in
         "near",
         0.97,
     )
+
+
+class FakeEmbedder:
+    """Vectors by the first word: texts starting alike are near duplicates."""
+
+    model_id = "fake-first-word"
+    dim = 3
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        self.embedded += texts
+        axis = {"question": 0, "other": 1}
+        rows = np.zeros((len(texts), 3), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rows[i, axis.get(text.split()[0], 2)] = 1.0
+        return rows
+
+
+def test_embedding_finder_caches_vectors_after_the_commit(store: Store, project_id: int) -> None:
+    embedder = FakeEmbedder()
+    finder = EmbeddingFinder(embedder, store)  # type: ignore[arg-type]
+    with store.write_session() as session:
+        result = add_version(
+            session, project_id, "suite", [Q[0], Q[1], CaseSpec(input="other")],
+            near_duplicates=finder,
+        )  # fmt: skip
+    finder.save()
+    assert [(d.case_id, d.duplicate_of, d.kind) for d in result.duplicates] == [
+        ("q1", "q0", "near")
+    ]
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(EmbeddingCache)) == 3
+    again = EmbeddingFinder(FakeEmbedder(), store)  # type: ignore[arg-type]
+    with store.write_session() as session:
+        add_version(session, project_id, "suite", [*Q[:2], Q[2]], near_duplicates=again)
+    assert again.embedder.embedded == ["question 2"]  # type: ignore[attr-defined]
 
 
 def test_references_and_errors(store: Store, project_id: int) -> None:

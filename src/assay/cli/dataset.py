@@ -29,8 +29,10 @@ from assay.datasets import (
     write_cases,
 )
 from assay.datasets.cases import input_text
+from assay.datasets.duplicates import EmbeddingFinder
 from assay.errors import InvalidInput
 from assay.projects import get_project
+from assay.store import Store
 
 app = command_group(
     "Versioned eval datasets: import cases from JSONL, CSV or Parquet, export, compare versions."
@@ -117,6 +119,18 @@ def import_(
             "(keeping the first), keep both, or stop with an error.",
         ),
     ] = "skip",
+    near: Annotated[
+        bool,
+        typer.Option(
+            "--near-duplicates/--no-near-duplicates",
+            help="Also report cases whose inputs mean nearly the same (cosine similarity of "
+            "the offline MiniLM embeddings at or above --near-threshold). Reported, never "
+            "dropped. Vectors are cached in the store, so only new texts are embedded.",
+        ),
+    ] = True,
+    near_threshold: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="Cosine similarity that counts as near.")
+    ] = 0.95,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -137,21 +151,33 @@ def import_(
     else:
         cases = load_cases(file, fmt)
         source = file.name
-    with open_store(ctx, db) as store, store.write_session() as session:
-        result = add_version(
-            session,
-            get_project(session, project).id,
-            name,
-            cases,
-            mode="append" if append else "replace",
-            message=message,
-            source=source,
-            on_duplicate=cast(OnDuplicate, on_duplicate),
-        )
+    with open_store(ctx, db) as store:
+        finder = _near_finder(store, near_threshold) if near else None
+        with store.write_session() as session:
+            result = add_version(
+                session,
+                get_project(session, project).id,
+                name,
+                cases,
+                mode="append" if append else "replace",
+                message=message,
+                source=source,
+                on_duplicate=cast(OnDuplicate, on_duplicate),
+                near_duplicates=finder,
+            )
+        if finder is not None:
+            finder.save()
     if as_json:
         output.print_json(result)
         return
     _report(result)
+
+
+def _near_finder(store: Store, threshold: float) -> EmbeddingFinder:
+    # Imported here: the embedder brings NumPy and onnxruntime.
+    from assay.embeddings import get_embedder
+
+    return EmbeddingFinder(get_embedder("minilm"), store, threshold)
 
 
 def _report(result: AddResult) -> None:

@@ -7,7 +7,12 @@ duplicates are found on every add, near duplicates with an embedder.
 
 from assay.datasets.cases import CASE_FIELDS, CaseSpec, case_hash, derived_id, parse_case
 from assay.datasets.diff import CaseChange, DatasetDiff, diff_cases
-from assay.datasets.duplicates import Duplicate, NearDuplicateFinder, exact_duplicates
+from assay.datasets.duplicates import (
+    Duplicate,
+    EmbeddingFinder,
+    NearDuplicateFinder,
+    exact_duplicates,
+)
 from assay.datasets.formats import (
     CaseFormat,
     case_record,
@@ -44,6 +49,7 @@ __all__ = [
     "DatasetDiff",
     "DatasetView",
     "Duplicate",
+    "EmbeddingFinder",
     "NearDuplicateFinder",
     "OnDuplicate",
     "VersionView",

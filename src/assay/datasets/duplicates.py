@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assay.datasets.cases import CaseSpec, canonical, duplicate_key
+
+if TYPE_CHECKING:
+    from assay.embeddings import Embedder
+    from assay.store import Store
+
+NEAR_DUPLICATE_COSINE = 0.95
+"""Default threshold; see assay.embeddings.NEAR_DUPLICATE_COSINE for where it comes from."""
 
 DuplicateKind = Literal["exact", "near"]
 
@@ -79,3 +86,72 @@ def exact_duplicates(
         if not drop:
             kept.append((case_id, case))
     return kept, found
+
+
+class EmbeddingFinder:
+    """A :data:`NearDuplicateFinder` by cosine similarity of an embedder's vectors.
+
+    Each near pair is reported once, on its later text. Inputs that are exact
+    duplicates are caught before this runs, so similarity 1.0 here means texts that
+    differ only in what the embedder ignores.
+
+    With a store, vectors already cached there are read, and new ones are kept in
+    :attr:`pending` until :meth:`save`: the finder runs inside the caller's write
+    transaction, and on SQLite a second writer would wait on that transaction's lock.
+
+    Args:
+        embedder: Makes the vectors.
+        store: Where vectors are cached (read now, written by :meth:`save`).
+        threshold: Cosine similarity that counts as near.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: Store | None = None,
+        threshold: float = NEAR_DUPLICATE_COSINE,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.threshold = threshold
+        self.pending: dict[str, Any] = {}
+
+    def __call__(self, texts: Sequence[str]) -> list[tuple[int, float] | None]:
+        """For each text, its most similar earlier text at or above the threshold."""
+        out: list[tuple[int, float] | None] = [None] * len(texts)
+        if len(texts) < 2:
+            return out
+        # NumPy comes with the embeddings: imported here, not with datasets.
+        import numpy as np
+
+        from assay.embeddings import best_matches, load_vectors, text_hash
+
+        model = self.embedder.model_id
+        digests = [text_hash(t) for t in texts]
+        known = dict(self.pending)
+        if self.store is not None:
+            known.update(load_vectors(self.store, model, sorted(set(digests) - set(known))))
+        missing = {d: t for d, t in zip(digests, texts, strict=True) if d not in known}
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            new = dict(zip(missing, fresh, strict=True))
+            known.update(new)
+            self.pending.update(new)
+        vectors = np.vstack([known[d] for d in digests])
+        best = best_matches(vectors, vectors, exclude_self=True)
+        for i in best.above(self.threshold):
+            j = int(best.match[i])
+            later, earlier = (int(i), j) if j < i else (j, int(i))
+            similarity = float(best.similarity[i])
+            current = out[later]
+            if current is None or similarity > current[1]:
+                out[later] = (earlier, similarity)
+        return out
+
+    def save(self) -> None:
+        """Cache the vectors made since the last save in the store (after the commit)."""
+        if self.store is not None and self.pending:
+            from assay.embeddings import save_vectors
+
+            save_vectors(self.store, self.embedder.model_id, self.pending)
+        self.pending = {}
