@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,9 +14,15 @@ from assay.accounts import authenticate
 from assay.cli.main import app
 from assay.demo.corpus import load_exchanges
 from assay.store import Store
-from assay.store.models import Feedback, Release, Span, Trace
+from assay.store.models import Case, Feedback, Release, Run, Span, Trace
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo writes its gate policy to .assay/ of the working directory.
+    monkeypatch.chdir(tmp_path)
 
 
 def _run(db_url: str, traces: int) -> str:
@@ -50,8 +58,27 @@ def test_demo_sets_up_everything_and_prints_next_steps(db_url) -> None:
             assert inputs
             assert inputs <= questions
             assert authenticate(session, "demo", password.group(1)).role == "admin"
+            # The evaluation loop: cases from the traffic, linked to their traces, a run
+            # per release, and the gate verdict on v2.
+            provenance = set(session.scalars(select(Case.provenance)))
+            trace_ids = set(session.scalars(select(Trace.trace_id)))
+            assert provenance
+            assert all(json.loads(p)["trace_id"] in trace_ids for p in provenance)
+            runs = {r.release_ref: r for r in session.scalars(select(Run))}
+            assert set(runs) == {"support-bot-v1", "support-bot-v2"}
+            assert all(r.status == "completed" for r in runs.values())
+            assert "gate" in json.loads(runs["support-bot-v2"].summary)
     finally:
         store.dispose()
+    assert "Evaluated   dataset support-golden@1" in output
+    assert "/compare?baseline=support-bot-v1-on-support-golden-v1" in output
+
+
+def test_the_default_demo_gate_blocks_v2(tmp_path: Path) -> None:
+    output = _run(f"sqlite:///{tmp_path}/demo.db", 240)
+    assert "v2 against v1: failed" in output
+    assert "dropped in lang=it" in output
+    assert (tmp_path / ".assay" / "demo-gate.toml").exists()
 
 
 def test_demo_runs_again_on_the_same_store(tmp_path) -> None:

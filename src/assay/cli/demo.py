@@ -38,8 +38,11 @@ def demo(
     the account `demo` with a fresh password, starts the server on 127.0.0.1, and
     sends support-bot traces through the stock OpenTelemetry SDK exporter: questions
     and answers from the chatterbot-corpus package in five languages, with
-    retrieval, model and tool spans, some failures and user feedback. Running it
-    again adds traffic and resets the demo password. Works offline.
+    retrieval, model and tool spans, some failures and user feedback. Then it builds
+    the dataset `support-golden` from the traffic, runs both releases' bots over it,
+    and gates v2 against v1: the gate fails, because v2 answers Italian questions
+    worse. Running it again adds traffic (and a dataset version) and resets the demo
+    password. Works offline.
     """
     # Imported here: the demo pulls in the server and the OTel SDK (~1 s).
     from assay.demo.run import run_demo, wait_forever
@@ -52,6 +55,8 @@ def demo(
     with console.status("Setting up the demo and sending traffic..."):
         result = run_demo(settings, traces=traces, serve=not no_serve)
     failed = sum(t.failed for t in result.traces)
+    ev = result.evaluation
+    p = result.project
     releases = sorted({t.release for t in result.traces})
     # With --no-serve the demo's server is gone: point at where `assay serve` will be.
     url = result.url if result.server is not None else f"http://127.0.0.1:{port or 6500}"
@@ -65,12 +70,20 @@ def demo(
         f"[bold]Store[/]       {result.database_url}",
         f"[bold]API key[/]     {result.api_key}",
         "",
+        f"[bold]Evaluated[/]   dataset {ev.dataset} ({ev.cases} cases from the traffic); "
+        f"runs {ev.baseline} and {ev.candidate}",
+        "[bold]Gate[/]        v2 against v1: "
+        + ("[green]passed[/]" if ev.gate.passed else "[red]failed[/]"),
+        *[f"              [red]✗[/] {r.title}: {r.reason}" for r in ev.gate.failed],
+        "",
         "[bold]Next steps[/]",
-        f"  Browse failures:   {url}/p/{result.project}/traces?status=error",
-        f"  From the CLI:      assay traces ls --project {result.project} --status error "
-        "--slice locale=de",
-        f"  Compare releases:  assay release diff support-bot-v1 support-bot-v2 "
-        f"--project {result.project}",
+        f"  The comparison:    {url}/p/{p}/compare?baseline={ev.baseline}&candidate={ev.candidate}",
+        f"  The dataset:       {url}/p/{p}/datasets/{ev.dataset.split('@')[0]}",
+        f"  Browse failures:   {url}/p/{p}/traces?status=error",
+        f"  From the CLI:      assay traces ls --project {p} --status error --slice locale=it",
+        f"  Gate in CI:        assay gate --policy {result.policy_file} --baseline "
+        f"{ev.baseline} --candidate {ev.candidate} -p {p}",
+        f"  Compare releases:  assay release diff support-bot-v1 support-bot-v2 --project {p}",
         f"  REST API:          curl -H 'Authorization: Bearer {result.api_key}' "
         f"{url}/api/v1/traces?limit=5",
         "  Your own app:      OTEL_EXPORTER_OTLP_ENDPOINT="

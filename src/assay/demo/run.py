@@ -1,4 +1,5 @@
-"""Orchestrating `assay demo`: store, project, releases, account, server, traffic."""
+"""Orchestrating `assay demo`: store, project, releases, account, server, traffic, and
+the evaluation loop (dataset, runs, gate)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,12 +16,13 @@ import uvicorn
 
 from assay.accounts import create_user, set_password
 from assay.demo.corpus import load_exchanges
+from assay.demo.evaluation import POLICY_TOML, DemoEvaluation, run_evaluation
 from assay.demo.traffic import SYSTEM_PROMPTS, ReleaseTraffic, SentTrace, send_traffic
 from assay.errors import ConfigError, Conflict, NotFound
 from assay.projects import create_api_key, create_project, get_project
 from assay.releases import register_release
 from assay.server.app import create_app
-from assay.settings import Settings
+from assay.settings import DEFAULT_DB_DIR, Settings
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
 
@@ -56,7 +59,7 @@ RELEASES: tuple[tuple[ReleaseTraffic, dict[str, Any]], ...] = (
             0.7,
             error_rate=0.03,
             snapshot="2025-04-14",
-            locale_error=("de", 0.25),
+            locale_error=("it", 0.25),
         ),
         {
             "name": "support-bot-v2",
@@ -99,6 +102,8 @@ class DemoResult:
     password: str
     traces: list[SentTrace]
     feedback: int
+    evaluation: DemoEvaluation
+    policy_file: Path
     server: BackgroundServer | None
 
 
@@ -215,6 +220,10 @@ def run_demo(settings: Settings, *, traces: int = 240, serve: bool = True) -> De
             now_ns=time.time_ns(),
         )
         feedback = send_feedback(server.url, api_key, sent)
+        evaluation = run_evaluation(store, PROJECT)
+        policy_file = Path(DEFAULT_DB_DIR) / "demo-gate.toml"
+        policy_file.parent.mkdir(parents=True, exist_ok=True)
+        policy_file.write_text(POLICY_TOML)
     except BaseException:
         server.stop()
         raise
@@ -227,6 +236,8 @@ def run_demo(settings: Settings, *, traces: int = 240, serve: bool = True) -> De
         password=password,
         traces=sent,
         feedback=feedback,
+        evaluation=evaluation,
+        policy_file=policy_file,
         server=server if serve else None,
     )
     if not serve:
