@@ -6,6 +6,9 @@
 - :mod:`~assay.server.ui.signin`: ``/login`` and ``/logout``.
 - :mod:`~assay.server.ui.trace_pages`: the project home, trace list and trace detail.
 - :mod:`~assay.server.ui.release_pages`: releases and the diff between two of them.
+- :mod:`~assay.server.ui.dataset_pages`: datasets, their versions and cases.
+- :mod:`~assay.server.ui.run_pages`: experiment runs and their per-case results.
+- :mod:`~assay.server.ui.compare_pages`: the paired comparison of two runs.
 - ``templates/`` (Jinja2) and ``static/`` (CSS, a little JavaScript, the icon) ship
   in the package; nothing is loaded from another origin.
 """
@@ -16,7 +19,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from assay.server.state import ServerState
-from assay.server.ui import release_pages, signin, trace_pages
+from assay.server.ui import (
+    compare_pages,
+    dataset_pages,
+    release_pages,
+    run_pages,
+    signin,
+    trace_pages,
+)
 from assay.server.ui.access import install_guard
 from assay.server.ui.sessions import SessionManager, user_from_session
 from assay.server.ui.templating import STATIC_DIR, STATIC_PREFIX
@@ -27,6 +37,9 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(trace_pages.router)
 router.include_router(release_pages.router)
+router.include_router(dataset_pages.router)
+router.include_router(run_pages.router)
+router.include_router(compare_pages.router)
 
 
 def install(app: FastAPI) -> None:

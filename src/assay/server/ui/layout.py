@@ -36,7 +36,8 @@ def layout_context(
         viewer: The signed-in user, or None on the sign-in and error pages.
         title: The page title.
         project: The project the page belongs to, if any.
-        nav: Which navigation entry is current (``traces`` or ``releases``).
+        nav: Which navigation entry is current: ``traces``, ``releases``, ``datasets`` or
+            ``runs``.
         session: The session whose CSRF token forms use, when there is no viewer.
 
     Returns:
