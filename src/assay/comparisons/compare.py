@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from assay.datasets import CaseView, version_cases
+from assay.datasets import CaseFacts, version_case_facts
 from assay.errors import InvalidInput
 from assay.experiments import RunView, StoredResult, get_run, run_results
 from assay.scorers import ScorerSpec
@@ -211,8 +211,12 @@ def compare_runs(
     """
     base = get_run(session, project_id, baseline)
     cand = get_run(session, project_id, candidate)
-    base_cases = version_cases(session, base.dataset_version_id)
-    cand_cases = version_cases(session, cand.dataset_version_id)
+    cand_cases = version_case_facts(session, cand.dataset_version_id)
+    base_cases = (
+        cand_cases
+        if base.dataset_version_id == cand.dataset_version_id
+        else version_case_facts(session, base.dataset_version_id)
+    )
     warnings: list[str] = []
     if base.dataset_version_id != cand.dataset_version_id:
         if not on_common_cases:
@@ -231,8 +235,8 @@ def compare_runs(
         cases = cand_cases
     if not cases:
         raise InvalidInput("the two runs have no cases in common")
-    base_results = run_results(session, base.id)
-    cand_results = run_results(session, cand.id)
+    base_results = run_results(session, base.id, outputs=False)
+    cand_results = run_results(session, cand.id, outputs=False)
     labels = [
         str_label(s) for s in base.scorers if str_label(s) in {str_label(c) for c in cand.scorers}
     ]
@@ -262,7 +266,7 @@ def compare_runs(
         baseline_costs=_costs(base_results, ids),
         candidate_costs=_costs(cand_results, ids),
         warnings=warnings,
-        tags={c.id: c.case.tags for c in cases},
+        tags={c.id: c.tags for c in cases},
     )
 
 
@@ -290,7 +294,7 @@ def _scores(
 
 def _compare_scorer(
     label: str,
-    cases: dict[str, CaseView],
+    cases: dict[str, CaseFacts],
     base_results: Sequence[StoredResult],
     cand_results: Sequence[StoredResult],
     alpha: float,
@@ -312,7 +316,7 @@ def _compare_scorer(
         raise InvalidInput(f"{label}: no case was scored by both runs")
     base = [statistics.fmean(base_values[c]) for c in paired]
     cand = [statistics.fmean(cand_values[c]) for c in paired]
-    clusters = [cases[c].case.cluster for c in paired]
+    clusters = [cases[c].cluster for c in paired]
     clustered = any(cl is not None for cl in clusters)
 
     def compare(indexes: Sequence[int]) -> PairedComparison:
@@ -332,8 +336,8 @@ def _compare_scorer(
             case_id=c,
             baseline=b,
             candidate=k,
-            tags=cases[c].case.tags,
-            slices=cases[c].case.slices,
+            tags=cases[c].tags,
+            slices=cases[c].slices,
         )
         for c, b, k in zip(paired, base, cand, strict=True)
         if b != k
@@ -363,7 +367,7 @@ def _compare_scorer(
 
 def _slices(
     paired: Sequence[str],
-    cases: dict[str, CaseView],
+    cases: dict[str, CaseFacts],
     compare: Any,
     alpha: float,
     label: str,
@@ -372,7 +376,7 @@ def _slices(
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     values: dict[tuple[str, str], Any] = {}
     for i, cid in enumerate(paired):
-        for key, value in cases[cid].case.slices.items():
+        for key, value in cases[cid].slices.items():
             group = (key, _slice_key(value))
             groups[group].append(i)
             values[group] = value

@@ -24,6 +24,7 @@ from assay.datasets.formats import (
 from assay.datasets.registry import (
     AddMode,
     AddResult,
+    CaseFacts,
     CaseView,
     DatasetView,
     OnDuplicate,
@@ -35,6 +36,7 @@ from assay.datasets.registry import (
     get_version,
     list_datasets,
     parse_ref,
+    version_case_facts,
     version_cases,
 )
 
@@ -43,6 +45,7 @@ __all__ = [
     "AddMode",
     "AddResult",
     "CaseChange",
+    "CaseFacts",
     "CaseFormat",
     "CaseSpec",
     "CaseView",
@@ -69,6 +72,7 @@ __all__ = [
     "parse_case",
     "parse_ref",
     "read_cases",
+    "version_case_facts",
     "version_cases",
     "write_cases",
 ]

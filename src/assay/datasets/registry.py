@@ -113,6 +113,25 @@ class CaseView:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What a comparison needs of a case, without its input and reference texts.
+
+    Attributes:
+        id: The case id.
+        hash: SHA-256 of its content.
+        tags: Its tags.
+        slices: Its slice attributes.
+        cluster: Its cluster, if any.
+    """
+
+    id: str
+    hash: str
+    tags: tuple[str, ...]
+    slices: dict[str, Any]
+    cluster: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AddResult:
     """The outcome of :func:`add_version`.
 
@@ -253,16 +272,57 @@ def version_cases(
     session: Session, version_id: int, *, offset: int = 0, limit: int | None = None
 ) -> list[CaseView]:
     """The cases of a version, in order."""
+    # Columns, not ORM entities: 10,000 cases load in ~0.1 s instead of ~0.75 s.
+    c = Case
     query = (
-        select(DatasetVersionCase.position, Case)
-        .join(Case, Case.id == DatasetVersionCase.case_pk)
+        select(
+            DatasetVersionCase.position,
+            c.id,
+            c.case_id,
+            c.hash,
+            c.input,
+            c.reference,
+            c.rubric,
+            c.tags,
+            c.slices,
+            c.weight,
+            c.cluster,
+            c.meta,
+            c.provenance,
+        )
+        .join(c, c.id == DatasetVersionCase.case_pk)
         .where(DatasetVersionCase.version_id == version_id)
         .order_by(DatasetVersionCase.position)
         .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)
-    return [_case_view(row, position) for position, row in session.execute(query)]
+    rows: Any = session.execute(query)
+    return [_case_view(*row) for row in rows]
+
+
+def version_case_facts(session: Session, version_id: int) -> list[CaseFacts]:
+    """The ids, hashes, tags, slices and clusters of a version's cases, in order.
+
+    Reads five narrow columns instead of whole cases: at 10,000 cases this is ~10x
+    faster than :func:`version_cases`, which matters for comparisons.
+    """
+    rows = session.execute(
+        select(Case.case_id, Case.hash, Case.tags, Case.slices, Case.cluster)
+        .join(DatasetVersionCase, Case.id == DatasetVersionCase.case_pk)
+        .where(DatasetVersionCase.version_id == version_id)
+        .order_by(DatasetVersionCase.position)
+    )
+    return [
+        CaseFacts(
+            id=case_id,
+            hash=digest,
+            tags=tuple(json.loads(tags)),
+            slices=json.loads(slices),
+            cluster=cluster,
+        )
+        for case_id, digest, tags, slices, cluster in rows
+    ]
 
 
 def add_version(
@@ -535,21 +595,43 @@ def _version_view(row: DatasetVersion, dataset: str) -> VersionView:
     )
 
 
-def _case_view(row: Case, position: int) -> CaseView:
-    reference = json.loads(row.reference) if row.reference is not None else None
-    case = CaseSpec.model_construct(
-        id=row.case_id,
-        input=json.loads(row.input),
-        reference=reference,
-        rubric=row.rubric,
-        tags=tuple(json.loads(row.tags)),
-        slices=json.loads(row.slices),
-        weight=row.weight,
-        cluster=row.cluster,
-        metadata=json.loads(row.meta),
-        provenance=json.loads(row.provenance),
+def _case_view(
+    position: int,
+    pk: int,
+    case_id: str,
+    digest: str,
+    input: str,
+    reference: str | None,
+    rubric: str | None,
+    tags: str,
+    slices: str,
+    weight: float,
+    cluster: str | None,
+    meta: str,
+    provenance: str,
+) -> CaseView:
+    # Validating (pydantic's compiled core) is faster than model_construct here:
+    # ~7 against ~9.5 us a case, measured.
+    case = CaseSpec.model_validate(
+        {
+            "id": case_id,
+            "input": json.loads(input),
+            "reference": json.loads(reference) if reference is not None else None,
+            "rubric": rubric,
+            "tags": tuple(json.loads(tags)) if tags != "[]" else (),
+            "slices": _object(slices),
+            "weight": weight,
+            "cluster": cluster,
+            "metadata": _object(meta),
+            "provenance": _object(provenance),
+        }
     )
-    return CaseView(id=row.case_id, hash=row.hash, case=case, position=position, pk=row.id)
+    return CaseView(id=case_id, hash=digest, case=case, position=position, pk=pk)
+
+
+def _object(text: str) -> dict[str, Any]:
+    # Most cases have no metadata or provenance: "{}" needs no parser.
+    return {} if text == "{}" else dict(json.loads(text))
 
 
 def count_cases(session: Session, version_id: int) -> int:

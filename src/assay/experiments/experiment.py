@@ -136,7 +136,7 @@ async def run_experiment_async(
 
 def _finish(store: Store, project_id: int, run_id: int, status: str, labels: list[str]) -> None:
     with store.write_session() as session:
-        results = records.run_results(session, run_id)
+        results = records.run_results(session, run_id, outputs=False)
         records.finish_run(session, run_id, status, summarize(results, labels))
 
 
