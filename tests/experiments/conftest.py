@@ -39,6 +39,9 @@ def flaky(question):
         raise TimeoutError("upstream timed out")
     return "4"
 
+def always_busy(question):
+    raise TimeoutError("upstream timed out again")
+
 def broken(question):
     raise ValueError("no answer for " + question)
 

@@ -74,6 +74,17 @@ def test_retryable_errors_are_retried(suite: Store, target_dir: Path) -> None:
     assert outcome.stats.retries == 3  # every other call fails once
 
 
+def test_retries_stop_after_the_policy_and_record_the_error(
+    suite: Store, target_dir: Path
+) -> None:
+    policy = CallPolicy(retries=2, timeout_s=5)
+    outcome = run(suite, target_dir, "evaltarget:always_busy", policy=policy, name="busy")
+    assert outcome.stats.errors == 3
+    assert outcome.stats.retries == 6  # two more attempts for each of the three cases
+    error = results_of(suite, "busy")["add"].error
+    assert error == "evaltarget:always_busy raised TimeoutError: upstream timed out again"
+
+
 def test_failures_are_recorded_not_scored(suite: Store, target_dir: Path) -> None:
     outcome = run(suite, target_dir, "evaltarget:broken", name="broken")
     assert outcome.stats.errors == 3
