@@ -13,7 +13,16 @@ from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
 from assay.server import errors, ui
-from assay.server.routes import datasets, feedback, health, otlp, projects, releases, traces
+from assay.server.routes import (
+    datasets,
+    feedback,
+    health,
+    otlp,
+    projects,
+    releases,
+    runs,
+    traces,
+)
 from assay.server.state import ServerState
 from assay.server.untraced import untraced_fastapi
 from assay.settings import Settings
@@ -73,7 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(otlp.router)
-    for module in (projects, releases, traces, feedback, datasets):
+    for module in (projects, releases, traces, feedback, datasets, runs):
         app.include_router(module.router)
     ui.install(app)
     return app
