@@ -285,7 +285,7 @@ class ServerProcess:
     @classmethod
     def start(cls, settings: Settings, log: Path) -> ServerProcess:
         """Start ``serve(settings)`` and wait until /healthz answers."""
-        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ASSAY_")}  # XX
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ASSAY_")}
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-c", SERVER_CODE, settings.model_dump_json(exclude_unset=True)],

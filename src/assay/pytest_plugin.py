@@ -226,8 +226,7 @@ class AssayPlugin:
         return get_release(session, self.project_id, release).name
 
     def _gate(self, policy_path: Path, candidate: str, write: Callable[[str], None]) -> bool:
-        from assay.comparisons import compare_runs
-        from assay.gate import evaluate, gate_markdown, load_policy, record_gate, resolve_run
+        from assay.gate import compare_refs, evaluate, gate_markdown, load_policy, record_gate
 
         baseline = self.option("assay_baseline")
         if not baseline:
@@ -236,11 +235,10 @@ class AssayPlugin:
             )
         policy = load_policy(policy_path)
         with self.store.session() as session:
-            base, note = resolve_run(session, self.project_id, baseline)
-            comparison = compare_runs(
+            comparison, notes = compare_refs(
                 session,
                 self.project_id,
-                str(base.id),
+                baseline,
                 candidate,
                 alpha=policy.alpha,
                 seed=policy.seed,
@@ -252,10 +250,10 @@ class AssayPlugin:
                 session,
                 comparison.candidate.id,
                 passed=result.passed,
-                baseline=base.name,
+                baseline=comparison.baseline.name,
                 policy=policy_path.name,
             )
-        if note:
+        for note in notes:
             write(f"assay: {note}")
         write(gate_markdown(result))
         return result.passed

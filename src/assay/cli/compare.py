@@ -62,27 +62,24 @@ def compare(
     95% paired-bootstrap CI, the p-value (exact McNemar for pass/fail, Wilcoxon
     otherwise, cluster-robust when cases have clusters), the smallest drop this data
     could detect, and the regressed and fixed cases."""
-    from assay.comparisons import compare_runs, comparison_json, comparison_markdown
-    from assay.gate import resolve_run
+    from assay.comparisons import comparison_json, comparison_markdown
+    from assay.gate import compare_refs
     from assay.projects import get_project
 
     with open_store(ctx, db) as store, store.session() as session:
-        project_id = get_project(session, project).id
-        base, base_note = resolve_run(session, project_id, baseline)
-        cand, cand_note = resolve_run(session, project_id, candidate)
-        result = compare_runs(
+        resolved = compare_refs(
             session,
-            project_id,
-            str(base.id),
-            str(cand.id),
+            get_project(session, project).id,
+            baseline,
+            candidate,
             on_common_cases=on_common_cases,
             alpha=alpha,
             seed=seed,
             resamples=resamples,
         )
-    for note in (base_note, cand_note):
-        if note:
-            output.warn(note)
+    result = resolved.comparison
+    for note in resolved.notes:
+        output.warn(note)
     text = comparison_markdown(result)
     if markdown is not None:
         _write(markdown, text)
@@ -133,15 +130,14 @@ def gate(
     larger than the rule's margin and significant; a rule whose margin this data
     cannot detect says so. Exit code 2: a usage or data error.
     """
-    from assay.comparisons import compare_runs
     from assay.gate import (
+        compare_refs,
         evaluate,
         gate_json,
         gate_junit,
         gate_markdown,
         load_policy,
         record_gate,
-        resolve_run,
     )
     from assay.projects import get_project
 
@@ -150,27 +146,28 @@ def gate(
     with open_store(ctx, db) as store:
         with store.session() as session:
             project_id = get_project(session, project).id
-            base, base_note = resolve_run(session, project_id, baseline)
-            cand, cand_note = resolve_run(session, project_id, candidate)
-            result_cmp = compare_runs(
+            resolved = compare_refs(
                 session,
                 project_id,
-                str(base.id),
-                str(cand.id),
+                baseline,
+                candidate,
                 on_common_cases=on_common_cases,
                 alpha=rules.alpha,
                 seed=rules.seed,
                 resamples=rules.resamples,
             )
-            manifest = _manifest(session, project_id, result_cmp)
-        result = evaluate(result_cmp, rules, release_manifest=manifest)
+            manifest = _manifest(session, project_id, resolved.comparison)
+        result = evaluate(resolved.comparison, rules, release_manifest=manifest)
         with store.write_session() as session:
             record_gate(
-                session, cand.id, passed=result.passed, baseline=base.name, policy=policy.name
+                session,
+                resolved.comparison.candidate.id,
+                passed=result.passed,
+                baseline=resolved.comparison.baseline.name,
+                policy=policy.name,
             )
-    for note in (base_note, cand_note):
-        if note:
-            output.warn(note)
+    for note in resolved.notes:
+        output.warn(note)
     text = gate_markdown(result)
     if markdown is not None:
         _write(markdown, text)

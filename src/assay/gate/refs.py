@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from assay.comparisons import Comparison, compare_runs
 from assay.errors import NotFound
 from assay.experiments import RunView, get_run
+from assay.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 from assay.store.models import Run
 
 RELEASE_PREFIX = "release:"
@@ -59,3 +61,43 @@ def record_gate(session: Session, run_id: int, *, passed: bool, baseline: str, p
         "at": datetime.now(UTC).isoformat(),
     }
     session.execute(update(Run).where(Run.id == run_id).values(summary=json.dumps(summary)))
+
+
+class ResolvedComparison(NamedTuple):
+    """Two run references resolved and compared, with any fallback notes."""
+
+    comparison: Comparison
+    notes: list[str]
+
+
+def compare_refs(
+    session: Session,
+    project_id: int,
+    baseline: str,
+    candidate: str,
+    *,
+    on_common_cases: bool = False,
+    alpha: float = 0.05,
+    seed: int = DEFAULT_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> ResolvedComparison:
+    """Resolve two references (name, id or ``release:NAME``) and compare the runs.
+
+    Raises:
+        NotFound: a reference names no run.
+        InvalidInput: the runs cannot be compared (see
+            :func:`assay.comparisons.compare_runs`).
+    """
+    base, base_note = resolve_run(session, project_id, baseline)
+    cand, cand_note = resolve_run(session, project_id, candidate)
+    comparison = compare_runs(
+        session,
+        project_id,
+        str(base.id),
+        str(cand.id),
+        on_common_cases=on_common_cases,
+        alpha=alpha,
+        seed=seed,
+        resamples=resamples,
+    )
+    return ResolvedComparison(comparison, [n for n in (base_note, cand_note) if n])

@@ -152,20 +152,18 @@ def compare(
 ) -> dict[str, Any]:
     """The paired comparison of two runs, as `assay compare --json` prints it."""
     # SciPy and statsmodels load with the first comparison, not with the server.
-    from assay.comparisons import compare_runs, comparison_json
-    from assay.gate import resolve_run
+    from assay.comparisons import comparison_json
+    from assay.gate import compare_refs
 
     with state.store.session() as session:
-        base, _ = resolve_run(session, project.project_id, baseline)
-        cand, _ = resolve_run(session, project.project_id, candidate)
-        result = compare_runs(
+        result = compare_refs(
             session,
             project.project_id,
-            str(base.id),
-            str(cand.id),
+            baseline,
+            candidate,
             on_common_cases=on_common_cases,
             alpha=alpha,
             seed=seed,
             resamples=resamples,
         )
-    return comparison_json(result)
+    return {**comparison_json(result.comparison), "notes": result.notes}

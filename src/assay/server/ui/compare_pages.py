@@ -172,20 +172,12 @@ def _compare(
 ) -> tuple[Comparison, list[str]]:
     # Imported here: SciPy and statsmodels take seconds to import, and only this page
     # needs them; the rest of the server starts without them.
-    from assay.comparisons import compare_runs
-    from assay.gate.refs import resolve_run
+    from assay.gate import compare_refs
 
-    base, base_note = resolve_run(db, project_id, baseline)
-    cand, cand_note = resolve_run(db, project_id, candidate)
-    result = compare_runs(
-        db,
-        project_id,
-        str(base.id),
-        str(cand.id),
-        on_common_cases=on_common_cases,
-        resamples=resamples,
+    result = compare_refs(
+        db, project_id, baseline, candidate, on_common_cases=on_common_cases, resamples=resamples
     )
-    return result, [n for n in (base_note, cand_note) if n]
+    return result.comparison, result.notes
 
 
 @router.get("/p/{project}/compare")
