@@ -74,9 +74,7 @@ def test_retryable_errors_are_retried(suite: Store, target_dir: Path) -> None:
     assert outcome.stats.retries == 3  # every other call fails once
 
 
-def test_retries_stop_after_the_policy_and_record_the_error(
-    suite: Store, target_dir: Path
-) -> None:
+def test_retries_stop_after_the_policy_and_record_the_error(suite: Store, target_dir: Path) -> None:
     policy = CallPolicy(retries=2, timeout_s=5)
     outcome = run(suite, target_dir, "evaltarget:always_busy", policy=policy, name="busy")
     assert outcome.stats.errors == 3
