@@ -139,7 +139,11 @@ class AssayPlugin:
     # -- the session's end -----------------------------------------------------------
 
     def finish(self, session: pytest.Session) -> None:
-        if not self.suites:
+        if not any(
+            rec.passed is not None or rec.has_output
+            for suite in self.suites.values()
+            for rec in suite.cases.values()
+        ):
             return
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         write: Callable[[str], None] = (
@@ -148,7 +152,8 @@ class AssayPlugin:
         gate_failed = False
         for suite in self.suites.values():
             run_name = self._store_run(suite)
-            write(f"assay: stored run {run_name!r} over {suite.dataset} ({len(suite.cases)} cases)")
+            ran = sum(1 for r in suite.cases.values() if r.passed is not None or r.has_output)
+            write(f"assay: stored run {run_name!r} over {suite.dataset} ({ran} cases)")
             policy = self.option("assay_gate")
             if policy:
                 gate_failed |= not self._gate(Path(policy), run_name, write)
@@ -168,7 +173,9 @@ class AssayPlugin:
         if len(self.suites) > 1:
             name = f"{name}-{suite.dataset}"
         rows = []
-        for rec in suite.cases.values():
+        # Cases whose test did not run (deselected with -k, skipped) are not results.
+        ran = [rec for rec in suite.cases.values() if rec.passed is not None or rec.has_output]
+        for rec in ran:
             scores: dict[str, Any] = {}
             if rec.has_output:
                 scores = asyncio.run(scoring.score(rec.case.case, rec.output))

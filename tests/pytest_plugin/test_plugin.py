@@ -102,6 +102,14 @@ def test_the_gate_fails_the_session(project: tuple[str, Path]) -> None:
     assert json.loads(stored_run(url, "bad").summary)["gate"]["passed"] is False
 
 
+def test_only_the_cases_that_ran_are_stored(project: tuple[str, Path]) -> None:
+    url, folder = project
+    done = pytest_session(folder, url, set(), "--assay-run", "some", "-k", "q0")
+    assert done.returncode == 0, done.stdout
+    assert "assay: stored run 'some' over suite@1 (10 cases)" in done.stdout
+    assert json.loads(stored_run(url, "some").summary)["cases"] == 10
+
+
 def test_usage_errors(project: tuple[str, Path]) -> None:
     url, folder = project
     no_baseline = pytest_session(folder, url, set(), "--assay-gate", "assay.toml")
