@@ -114,6 +114,12 @@ def listing(
         show(table(columns, [row(item) for item in items]))
 
 
+def one_line(text: str, chars: int) -> str:
+    """``text`` on one line (runs of whitespace folded), cut to ``chars`` with "…"."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1] + "…"
+
+
 def cell_text(value: Any) -> str:
     """The text of one table cell."""
     if value is None:

@@ -111,8 +111,7 @@ def _text(value: Any) -> str:
 
 
 def _cut(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _CELL_CHARS else flat[: _CELL_CHARS - 1] + "…"
+    return output.one_line(text, _CELL_CHARS)
 
 
 def register(root: typer.Typer) -> None:

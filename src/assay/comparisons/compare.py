@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from assay.datasets import CaseFacts, version_case_facts
 from assay.errors import InvalidInput
 from assay.experiments import RunView, StoredResult, get_run, run_results
+from assay.experiments.runner import quantile
 from assay.scorers import ScorerSpec
 from assay.stats import (
     DEFAULT_RESAMPLES,
@@ -439,16 +440,8 @@ def _costs(results: Sequence[StoredResult], ids: set[str]) -> RunCosts:
     mine = [r for r in results if r.case_id in ids]
     latencies = sorted(r.latency_ms for r in mine if r.latency_ms is not None)
     return RunCosts(
-        latency_p50_ms=_quantile(latencies, 0.50),
-        latency_p95_ms=_quantile(latencies, 0.95),
+        latency_p50_ms=quantile(latencies, 0.50),
+        latency_p95_ms=quantile(latencies, 0.95),
         cost=round(sum(r.cost or 0.0 for r in mine), 8),
         errors=sum(1 for r in mine if r.error is not None),
     )
-
-
-def _quantile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]

@@ -178,8 +178,8 @@ def comparison_markdown(c: Comparison, *, heading: str = "##") -> str:
     lines += [
         "",
         "**Latency and cost**: "
-        f"p50 {_ms(b.latency_p50_ms)} → {_ms(k.latency_p50_ms)}, "
-        f"p95 {_ms(b.latency_p95_ms)} → {_ms(k.latency_p95_ms)}, "
+        f"p50 {fmt_ms(b.latency_p50_ms)} → {fmt_ms(k.latency_p50_ms)}, "
+        f"p95 {fmt_ms(b.latency_p95_ms)} → {fmt_ms(k.latency_p95_ms)}, "
         f"cost ${b.cost:.4f} → ${k.cost:.4f}, errors {b.errors} → {k.errors}.",
     ]
     if c.warnings:
@@ -240,5 +240,6 @@ def _mean(mean: float, rate: PassRate | None) -> str:
     return text
 
 
-def _ms(value: float | None) -> str:
+def fmt_ms(value: float | None) -> str:
+    """Milliseconds for people: ``152 ms``, or ``n/a``."""
     return "n/a" if value is None else f"{value:.0f} ms"

@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assay.datasets.cases import CaseSpec, parse_case
+from assay.datasets.cases import CASE_FIELDS, CaseSpec, parse_case
 from assay.errors import InvalidInput
 
 SLICE_COLUMN_PREFIX = "slice."
@@ -265,18 +265,8 @@ def write_cases(cases: Iterable[tuple[str, CaseSpec]], fmt: CaseFormat) -> bytes
     return bytes(sink.getvalue().to_pybytes())
 
 
-_FLAT_COLUMNS: Sequence[str] = (
-    "id",
-    "input",
-    "reference",
-    "rubric",
-    "tags",
-    "slices",
-    "weight",
-    "cluster",
-    "metadata",
-    "provenance",
-)
+# A flat file (CSV, Parquet) has one column per case field, in the JSONL order.
+_FLAT_COLUMNS: Sequence[str] = CASE_FIELDS
 
 
 def _flat_row(case: CaseSpec, case_id: str) -> dict[str, Any]:

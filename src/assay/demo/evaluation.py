@@ -9,6 +9,7 @@ questions worse.
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,16 +27,6 @@ from assay.targets import PythonTarget
 DATASET = "support-golden"
 # Every eighth case is golden: a regression there fails the gate on its own.
 GOLDEN_EVERY = 8
-POLICY = {
-    "gate": {
-        "alpha": 0.05,
-        "rules": [
-            {"scorer": "exact", "max_drop": 0.02},
-            {"tag": "golden", "max_regressions": 0},
-            {"scorer": "exact", "slice": "lang", "max_drop": 0.05},
-        ],
-    }
-}
 POLICY_TOML = """\
 [gate]
 alpha = 0.05
@@ -128,7 +119,7 @@ def run_evaluation(store: Store, project: str) -> DemoEvaluation:
             policy=CallPolicy(timeout_s=10, retries=0),
         )
         runs.append(name)
-    policy = parse_policy(POLICY, "demo policy")
+    policy = parse_policy(tomllib.loads(POLICY_TOML), "demo policy")
     with store.session() as session:
         project_id = get_project(session, project).id
         cases = get_version(session, project_id, dataset).case_count

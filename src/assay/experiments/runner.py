@@ -147,45 +147,34 @@ class Runner:
         case = item.case.case
         if hit is not None:
             self.stats.cached += 1
-            scores = await self.scoring.score(case, hit.output)
-            return records.ResultRow(
-                case_pk=item.case_pk,
-                case_id=item.case.id,
-                sample=item.sample,
-                output=hit.output,
-                error=None,
-                latency_ms=hit.latency_ms,
-                prompt_tokens=hit.prompt_tokens,
-                completion_tokens=hit.completion_tokens,
-                cost=hit.cost,
-                cached=True,
-                scores=scores,
+            answer = hit
+        else:
+            began = time.perf_counter()
+            try:
+                out = await self.caller(case.input)
+            except TargetError as exc:
+                return self._failed(item, str(exc), began)
+            except TimeoutError:
+                timeout = self.caller.policy.timeout_s
+                return self._failed(item, f"timed out after {timeout:g} s (every attempt)", began)
+            latency = (time.perf_counter() - began) * 1000
+            self.stats.called += 1
+            self.stats.latencies_ms.append(latency)
+            answer = records.CachedOutput(
+                out.output, round(latency, 3), out.prompt_tokens, out.completion_tokens, out.cost
             )
-        began = time.perf_counter()
-        try:
-            out = await self.caller(case.input)
-        except TargetError as exc:
-            return self._failed(item, str(exc), began)
-        except TimeoutError:
-            return self._failed(
-                item, f"timed out after {self.caller.policy.timeout_s:g} s (every attempt)", began
-            )
-        latency = (time.perf_counter() - began) * 1000
-        self.stats.called += 1
-        self.stats.latencies_ms.append(latency)
-        scores = await self.scoring.score(case, out.output)
         return records.ResultRow(
             case_pk=item.case_pk,
             case_id=item.case.id,
             sample=item.sample,
-            output=out.output,
+            output=answer.output,
             error=None,
-            latency_ms=round(latency, 3),
-            prompt_tokens=out.prompt_tokens,
-            completion_tokens=out.completion_tokens,
-            cost=out.cost,
-            cached=False,
-            scores=scores,
+            latency_ms=answer.latency_ms,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost=answer.cost,
+            cached=hit is not None,
+            scores=await self.scoring.score(case, answer.output),
         )
 
     def _failed(self, item: WorkItem, message: str, began: float) -> records.ResultRow:
@@ -262,8 +251,8 @@ def summarize(results: Sequence[records.StoredResult], labels: Sequence[str]) ->
         "cached": sum(1 for r in results if r.cached),
         "scorers": scorers,
         "latency_ms": {
-            "p50": _quantile(latencies, 0.5),
-            "p95": _quantile(latencies, 0.95),
+            "p50": quantile(latencies, 0.5),
+            "p95": quantile(latencies, 0.95),
         },
         "prompt_tokens": sum(r.prompt_tokens or 0 for r in results),
         "completion_tokens": sum(r.completion_tokens or 0 for r in results),
@@ -271,7 +260,8 @@ def summarize(results: Sequence[records.StoredResult], labels: Sequence[str]) ->
     }
 
 
-def _quantile(values: Sequence[float], q: float) -> float | None:
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0.01 steps) of sorted ``values``, or None when empty."""
     if not values:
         return None
     if len(values) == 1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.comparisons import Comparison, ScorerComparison
-from assay.comparisons.report import fmt_delta, fmt_mde, fmt_p
+from assay.comparisons.report import fmt_delta, fmt_mde, fmt_ms, fmt_p
 from assay.gate.policy import (
     AdapterRule,
     BudgetRule,
@@ -234,7 +234,7 @@ def _budget(rule: BudgetRule, c: Comparison) -> RuleResult:
         if k.latency_p95_ms is None:
             problems.append("the candidate has no latencies (every answer cached or failed?)")
         else:
-            facts.append(f"p95 latency {_ms(b.latency_p95_ms)} → {_ms(k.latency_p95_ms)}")
+            facts.append(f"p95 latency {fmt_ms(b.latency_p95_ms)} → {fmt_ms(k.latency_p95_ms)}")
             if rule.max_latency_p95_ms is not None and k.latency_p95_ms > rule.max_latency_p95_ms:
                 problems.append(f"p95 latency over {rule.max_latency_p95_ms:.0f} ms")
             if rule.max_latency_increase is not None and b.latency_p95_ms:
@@ -280,7 +280,3 @@ def _adapter(
     return RuleResult(
         title, ok, f"{mismatch}; compatibility {reason}" + ("" if ok else " (dropped)")
     )
-
-
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f} ms"

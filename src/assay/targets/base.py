@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
+
 from assay.errors import AssayError
 
 
@@ -90,6 +92,48 @@ def fingerprint_of(description: dict[str, Any], *extra: bytes) -> str:
     for part in extra:
         digest.update(part)
     return digest.hexdigest()
+
+
+class JsonEndpoint:
+    """One lazily opened HTTP client that sends JSON and turns failures into
+    :class:`TargetError`: shared by the HTTP and the OpenAI-compatible targets."""
+
+    # The runner enforces the per-call timeout; this only stops a stuck socket.
+    SOCKET_TIMEOUT_S = 600.0
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    async def send(
+        self, method: str, url: str, body: Any, headers: dict[str, str]
+    ) -> httpx.Response:
+        """Send ``body`` as JSON; the response, when its status is below 400.
+
+        Raises:
+            TargetError: a network error or timeout (retryable), or an HTTP error
+                (retryable for 408, 409, 425, 429 and 5xx, with ``Retry-After``).
+        """
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.SOCKET_TIMEOUT_S)
+        try:
+            response = await self._client.request(method, url, json=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise TargetError(
+                f"{method} {url}: {type(exc).__name__}: {exc}", retryable=True
+            ) from exc
+        if response.status_code >= 400:
+            raise TargetError(
+                f"{method} {url} answered {response.status_code}: {response.text[:300]}",
+                retryable=retryable_status(response.status_code),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        return response
+
+    async def aclose(self) -> None:
+        """Close the client."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def retryable_status(status: int) -> bool:

@@ -15,18 +15,10 @@ from typing import Any
 import httpx
 
 from assay.errors import InvalidInput
-from assay.targets.base import (
-    TargetError,
-    TargetOutput,
-    fingerprint_of,
-    retry_after_seconds,
-    retryable_status,
-)
+from assay.targets.base import JsonEndpoint, TargetError, TargetOutput, fingerprint_of
 
 INPUT_MARKER = "$input"
 DEFAULT_BODY: dict[str, Any] = {"input": INPUT_MARKER}
-# The runner enforces the per-call timeout; this only stops a stuck socket.
-_SOCKET_TIMEOUT_S = 600.0
 
 
 def fill(template: Any, value: Any) -> Any:
@@ -93,7 +85,7 @@ class HttpTarget:
         self.body = DEFAULT_BODY if body is None else body
         self.output = output
         self.headers = dict(headers or {})
-        self._client: httpx.AsyncClient | None = None
+        self._endpoint = JsonEndpoint()
         self._fingerprint = fingerprint_of(self.describe())
 
     @property
@@ -119,23 +111,9 @@ class HttpTarget:
             TargetError: a network error or timeout (retryable), an HTTP error
                 (retryable for 408, 429, 5xx), or a response without the output.
         """
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=_SOCKET_TIMEOUT_S)
-        payload = fill(self.body, input)
-        try:
-            response = await self._client.request(
-                self.method, self.url, json=payload, headers=self.headers
-            )
-        except httpx.TransportError as exc:
-            raise TargetError(
-                f"{self.method} {self.url}: {type(exc).__name__}: {exc}", retryable=True
-            ) from exc
-        if response.status_code >= 400:
-            raise TargetError(
-                f"{self.method} {self.url} answered {response.status_code}: {response.text[:300]}",
-                retryable=retryable_status(response.status_code),
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
+        response = await self._endpoint.send(
+            self.method, self.url, fill(self.body, input), self.headers
+        )
         return TargetOutput(output=self._read(response))
 
     def _read(self, response: httpx.Response) -> Any:
@@ -156,6 +134,4 @@ class HttpTarget:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._endpoint.aclose()

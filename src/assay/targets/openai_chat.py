@@ -11,20 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import jinja2
 
 from assay.errors import InvalidInput
 from assay.ingest.pricing import PriceTable
-from assay.targets.base import (
-    TargetError,
-    TargetOutput,
-    fingerprint_of,
-    retry_after_seconds,
-    retryable_status,
-)
+from assay.targets.base import JsonEndpoint, TargetError, TargetOutput, fingerprint_of
 
-_SOCKET_TIMEOUT_S = 600.0
 # Prompts are plain text sent to a model, not HTML: escaping would corrupt them.
 _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
@@ -90,7 +82,7 @@ class OpenAIChatTarget:
         self._system = compile_template(system, "system") if system is not None else None
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._prices = prices or PriceTable()
-        self._client: httpx.AsyncClient | None = None
+        self._endpoint = JsonEndpoint()
         self._fingerprint = fingerprint_of(self.describe())
 
     @property
@@ -139,20 +131,9 @@ class OpenAIChatTarget:
             TargetError: a network error or timeout (retryable), an HTTP error
                 (retryable for 408, 429, 5xx), or a response without a choice.
         """
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=_SOCKET_TIMEOUT_S)
         url = f"{self.base_url}/chat/completions"
         body = {"model": self.model, "messages": self.messages(input), **self.params}
-        try:
-            response = await self._client.post(url, json=body, headers=self._headers)
-        except httpx.TransportError as exc:
-            raise TargetError(f"POST {url}: {type(exc).__name__}: {exc}", retryable=True) from exc
-        if response.status_code >= 400:
-            raise TargetError(
-                f"POST {url} answered {response.status_code}: {response.text[:300]}",
-                retryable=retryable_status(response.status_code),
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
+        response = await self._endpoint.send("POST", url, body, self._headers)
         try:
             data = response.json()
             message = data["choices"][0]["message"]
@@ -175,6 +156,4 @@ class OpenAIChatTarget:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._endpoint.aclose()

@@ -6,6 +6,7 @@ The JSON twins of the runs and comparison pages; runs themselves start from the 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -72,20 +73,7 @@ class RunResultsOut(BaseModel):
 
 
 def _run(view: RunView) -> RunOut:
-    return RunOut(
-        id=view.id,
-        name=view.name,
-        dataset=view.dataset,
-        target=view.target,
-        target_fingerprint=view.target_fingerprint,
-        release=view.release,
-        scorers=view.scorers,
-        repeat=view.repeat,
-        status=view.status,
-        summary=view.summary,
-        created_at=view.created_at,
-        finished_at=view.finished_at,
-    )
+    return RunOut(**asdict(view))
 
 
 @router.get("/runs", response_model=list[RunOut], summary="List runs")
@@ -121,18 +109,7 @@ def run(
 
 
 def _result(r: StoredResult) -> ResultOut:
-    return ResultOut(
-        case_id=r.case_id,
-        sample=r.sample,
-        output=r.output,
-        error=r.error,
-        latency_ms=r.latency_ms,
-        prompt_tokens=r.prompt_tokens,
-        completion_tokens=r.completion_tokens,
-        cost=r.cost,
-        cached=r.cached,
-        scores=r.scores,
-    )
+    return ResultOut(**asdict(r))
 
 
 @router.get("/compare", summary="Compare two runs")
