@@ -12,7 +12,7 @@ from scipy import stats
 from assay.errors import InvalidInput
 from assay.stats.bootstrap import bootstrap_mean_interval
 from assay.stats.clustered import cluster_robust_mean
-from assay.stats.paired import PairedComparison, compare_paired
+from assay.stats.paired import PairedComparison, compare_paired, compare_paired_groups
 from assay.stats.power import minimum_detectable_effect
 from assay.stats.significance import SignificanceTest, mcnemar_exact, wilcoxon_signed_rank
 
@@ -210,3 +210,43 @@ def test_a_a_clustered_rejects_at_most_alpha_and_naive_tests_do_not() -> None:
         naive += compare_paired(baseline, candidate, resamples=100, seed=seed).significant
     assert _false_positive_rate_ok(robust)
     assert stats.binomtest(naive, RUNS, 0.05, alternative="greater").pvalue < 1e-9
+
+
+def test_groups_share_draws_but_every_other_statistic_is_compare_paireds() -> None:
+    rng = np.random.default_rng(21)
+    baseline = rng.random(900)
+    candidate = np.clip(baseline + rng.normal(-0.02, 0.1, 900), 0.0, 1.0)
+    groups = [list(range(0, 900, 3)), list(range(1, 900, 3))]
+    overall, parts = compare_paired_groups(baseline, candidate, groups, resamples=500, seed=2)
+    expected = [compare_paired(baseline, candidate, resamples=500, seed=2)] + [
+        compare_paired(baseline[g], candidate[g], resamples=500, seed=2) for g in groups
+    ]
+    for ours, alone in zip([overall, *parts], expected, strict=True):
+        assert ours.ci is not None
+        assert alone.ci is not None
+        assert dataclasses.replace(ours, ci=alone.ci) == alone
+        assert ours.ci.contains(ours.delta)
+
+
+def test_clustered_groups_are_compared_one_by_one() -> None:
+    baseline = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0]
+    candidate = [0, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0]
+    labels = ["a", "a", "b", "b", "c", "c", "d", "d", "e", "e", "f", "f"]
+    groups = [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9]]
+    overall, parts = compare_paired_groups(
+        baseline, candidate, groups, clusters=labels, resamples=300, seed=1
+    )
+    assert overall == compare_paired(baseline, candidate, clusters=labels, resamples=300, seed=1)
+    for group, part in zip(groups, parts, strict=True):
+        assert part == compare_paired(
+            [baseline[i] for i in group],
+            [candidate[i] for i in group],
+            clusters=[labels[i] for i in group],
+            resamples=300,
+            seed=1,
+        )
+
+
+def test_overlapping_groups_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="overlaps"):
+        compare_paired_groups([1, 0, 1], [1, 1, 1], [[0, 1], [1, 2]])

@@ -32,10 +32,12 @@ from assay.stats import (
     PassRate,
     RepeatSummary,
     compare_paired,
+    compare_paired_groups,
     holm,
     pass_rate,
     summarize_repeats,
 )
+from assay.store.reads import paused_gc
 
 MIN_SLICE_N = 30
 """Slices with fewer paired cases get a warning: with under ~30 pairs the bootstrap
@@ -210,6 +212,24 @@ def compare_runs(
         InvalidInput: the runs are on different dataset versions (unless
             ``on_common_cases``), share no cases or no scorer.
     """
+    # Tens of thousands of small acyclic objects: the cyclic collector would walk
+    # them again and again (see assay.store.reads).
+    with paused_gc():
+        return _compare_runs(
+            session, project_id, baseline, candidate, on_common_cases, alpha, seed, resamples
+        )
+
+
+def _compare_runs(
+    session: Session,
+    project_id: int,
+    baseline: str,
+    candidate: str,
+    on_common_cases: bool,
+    alpha: float,
+    seed: int,
+    resamples: int,
+) -> Comparison:
     base = get_run(session, project_id, baseline)
     cand = get_run(session, project_id, candidate)
     cand_cases = version_case_facts(session, cand.dataset_version_id)
@@ -315,8 +335,8 @@ def _compare_scorer(
         )
     if not paired:
         raise InvalidInput(f"{label}: no case was scored by both runs")
-    base = [statistics.fmean(base_values[c]) for c in paired]
-    cand = [statistics.fmean(cand_values[c]) for c in paired]
+    base = [_mean(base_values[c]) for c in paired]
+    cand = [_mean(cand_values[c]) for c in paired]
     clusters = [cases[c].cluster for c in paired]
     clustered = any(cl is not None for cl in clusters)
 
@@ -330,21 +350,43 @@ def _compare_scorer(
             resamples=resamples,
         )
 
-    overall = compare(range(len(paired)))
-    slices = _slices(paired, cases, compare, alpha, label, warnings)
-    deltas = [
-        CaseDelta(
-            case_id=c,
-            baseline=b,
-            candidate=k,
-            tags=cases[c].tags,
-            slices=cases[c].slices,
-        )
-        for c, b, k in zip(paired, base, cand, strict=True)
-        if b != k
+    groups, values = _slice_groups(paired, cases)
+    # The slice attribute that covers the most cases shares its bootstrap draws
+    # with the overall interval (compare_paired_groups); other attributes' slices
+    # are compared one by one.
+    shared_key = max(
+        sorted({key for key, _ in groups}),
+        key=lambda k: sum(len(ix) for (key, _), ix in groups.items() if key == k),
+        default=None,
+    )
+    shared = sorted(g for g in groups if g[0] == shared_key)
+    overall, shared_parts = compare_paired_groups(
+        base,
+        cand,
+        [groups[g] for g in shared],
+        clusters=clusters if clustered else None,
+        alpha=alpha,
+        seed=seed,
+        resamples=resamples,
+    )
+    by_group = dict(zip(shared, shared_parts, strict=True))
+    for group in sorted(groups):
+        if group not in by_group:
+            by_group[group] = compare(groups[group])
+    slices = _slices(by_group, values, alpha, label, warnings)
+    # Sort (delta, id, position) tuples and build CaseDelta only for the cases listed.
+    changed = [
+        (k - b, c, i) for i, (c, b, k) in enumerate(zip(paired, base, cand, strict=True)) if b != k
     ]
-    regressed = sorted((d for d in deltas if d.delta < 0), key=lambda d: (d.delta, d.case_id))
-    fixed = sorted((d for d in deltas if d.delta > 0), key=lambda d: (-d.delta, d.case_id))
+    worst = sorted(d for d in changed if d[0] < 0)
+    best = sorted((-d, c, i) for d, c, i in changed if d > 0)
+
+    def listed(i: int) -> CaseDelta:
+        c = paired[i]
+        return CaseDelta(c, base[i], cand[i], cases[c].tags, cases[c].slices)
+
+    regressed = [listed(i) for _, _, i in worst[:MAX_LISTED_CASES]]
+    fixed = [listed(i) for _, _, i in best[:MAX_LISTED_CASES]]
     rates = _rates(paired, base_passes, cand_passes)
     repeats = _repeats(paired, base_passes, cand_passes)
     return ScorerComparison(
@@ -353,10 +395,10 @@ def _compare_scorer(
         baseline_rate=rates[0] if rates else None,
         candidate_rate=rates[1] if rates else None,
         slices=slices,
-        regressed=regressed[:MAX_LISTED_CASES],
-        fixed=fixed[:MAX_LISTED_CASES],
-        regressed_count=len(regressed),
-        fixed_count=len(fixed),
+        regressed=regressed,
+        fixed=fixed,
+        regressed_count=len(worst),
+        fixed_count=len(best),
         missing=missing,
         repeats=repeats,
         ids=tuple(paired),
@@ -366,14 +408,14 @@ def _compare_scorer(
     )
 
 
-def _slices(
-    paired: Sequence[str],
-    cases: dict[str, CaseFacts],
-    compare: Any,
-    alpha: float,
-    label: str,
-    warnings: list[str],
-) -> list[SliceComparison]:
+def _mean(samples: list[float]) -> float:
+    return samples[0] if len(samples) == 1 else statistics.fmean(samples)
+
+
+def _slice_groups(
+    paired: Sequence[str], cases: dict[str, CaseFacts]
+) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], Any]]:
+    """Positions of the paired cases per (slice key, value), and each value as stored."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     values: dict[tuple[str, str], Any] = {}
     for i, cid in enumerate(paired):
@@ -381,8 +423,18 @@ def _slices(
             group = (key, _slice_key(value))
             groups[group].append(i)
             values[group] = value
-    order = sorted(groups)
-    comparisons = [compare(groups[g]) for g in order]
+    return groups, values
+
+
+def _slices(
+    by_group: dict[tuple[str, str], PairedComparison],
+    values: dict[tuple[str, str], Any],
+    alpha: float,
+    label: str,
+    warnings: list[str],
+) -> list[SliceComparison]:
+    order = sorted(by_group)
+    comparisons = [by_group[g] for g in order]
     correction: HolmCorrection = holm([c.test.p_value for c in comparisons], alpha=alpha)
     out: list[SliceComparison] = []
     small = 0

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from assay.datasets import VersionView
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.store.dialects import insert_for
 from assay.store.models import Dataset, DatasetVersion, ResultCache, Run, RunResult
+from assay.store.reads import load_json, paused_gc
 
 RunStatus = str  # running | completed | interrupted | failed
 # Rows per IN (...) lookup, under SQLite's bound-parameter limit.
@@ -288,9 +289,12 @@ def list_runs(session: Session, project_id: int, *, limit: int = 100) -> list[Ru
     return [_view(session, row) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResult:
-    """A result read back from the store."""
+class StoredResult(NamedTuple):
+    """A result read back from the store.
+
+    A NamedTuple rather than a frozen dataclass: runs are read 10,000 results at a
+    time, and a tuple is built several times faster.
+    """
 
     case_id: str
     sample: int
@@ -327,22 +331,56 @@ def run_results(session: Session, run_id: int, *, outputs: bool = True) -> list[
     ]
     if outputs:
         columns.append(r.output)
-    rows = session.execute(select(*columns).where(r.run_id == run_id).order_by(r.case_id, r.sample))
-    return [
-        StoredResult(
-            case_id=row[0],
-            sample=row[1],
-            output=json.loads(row[9]) if outputs and row[9] is not None else None,
-            error=row[2],
-            latency_ms=row[3],
-            prompt_tokens=row[4],
-            completion_tokens=row[5],
-            cost=row[6],
-            cached=bool(row[7]),
-            scores=json.loads(row[8]),
-        )
-        for row in rows
-    ]
+    query = select(*columns).where(r.run_id == run_id).order_by(r.case_id, r.sample)
+    # Core rows, not ORM rows: plain columns need none of the ORM's loading.
+    rows = session.connection().execute(query)
+    with paused_gc():
+        if outputs:
+            return [
+                StoredResult(
+                    case_id,
+                    sample,
+                    _output(output),
+                    error,
+                    latency,
+                    prompt,
+                    completion,
+                    cost,
+                    bool(cached),
+                    load_json(scores),
+                )
+                for (
+                    case_id,
+                    sample,
+                    error,
+                    latency,
+                    prompt,
+                    completion,
+                    cost,
+                    cached,
+                    scores,
+                    output,
+                ) in rows
+            ]
+        return [
+            StoredResult(
+                case_id,
+                sample,
+                None,
+                error,
+                latency,
+                prompt,
+                completion,
+                cost,
+                bool(cached),
+                load_json(scores),
+            )
+            for case_id, sample, error, latency, prompt, completion, cost, cached, scores in rows
+        ]
+
+
+def _output(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _view(session: Session, row: Run) -> RunView:

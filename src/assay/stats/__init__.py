@@ -20,9 +20,10 @@ from assay.stats.bootstrap import (
     bootstrap_mean_interval,
 )
 from assay.stats.clustered import ClusterRobustMean, cluster_robust_mean
+from assay.stats.grouped import bootstrap_group_intervals
 from assay.stats.inputs import ClusterLabels
 from assay.stats.multiple import HolmCorrection, holm
-from assay.stats.paired import PairedComparison, compare_paired
+from assay.stats.paired import PairedComparison, compare_paired, compare_paired_groups
 from assay.stats.power import DEFAULT_POWER, minimum_detectable_effect
 from assay.stats.rates import RULE_OF_THREE, PassRate, pass_rate
 from assay.stats.repeats import RepeatSummary, summarize_repeats
@@ -48,9 +49,11 @@ __all__ = [
     "RepeatSummary",
     "SignificanceTest",
     "TestName",
+    "bootstrap_group_intervals",
     "bootstrap_mean_interval",
     "cluster_robust_mean",
     "compare_paired",
+    "compare_paired_groups",
     "holm",
     "mcnemar_exact",
     "minimum_detectable_effect",

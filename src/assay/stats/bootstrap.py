@@ -140,9 +140,33 @@ def bootstrap_mean_interval(
         sizes = index.sizes().astype(np.float64)
         means = _resampled_means(index.sums(array), sizes, resamples, rng)
         count = index.count
+    return percentile_interval(means, confidence, resamples, seed, count)
+
+
+def percentile_interval(
+    means: FloatArray, confidence: float, resamples: int, seed: int, clusters: int | None
+) -> BootstrapInterval:
+    """The percentile interval of bootstrap means (NumPy's default linear percentiles).
+
+    Args:
+        means: The statistic of each resample.
+        confidence: Two-sided coverage.
+        resamples: Recorded in the interval.
+        seed: Recorded in the interval.
+        clusters: Recorded in the interval.
+    """
     tail = 100.0 * (1.0 - confidence) / 2.0
     low, high = np.percentile(means, [tail, 100.0 - tail])
-    return BootstrapInterval(float(low), float(high), confidence, resamples, seed, count)
+    return BootstrapInterval(float(low), float(high), confidence, resamples, seed, clusters)
+
+
+def has_few_distinct(values: FloatArray) -> bool:
+    """Whether ``values`` take so few distinct values that counts beat indices.
+
+    Then a resample is one multinomial draw over the distinct values (pass/fail
+    differences take three) instead of an index per case.
+    """
+    return np.unique(values).size * _MULTINOMIAL_COST <= values.size
 
 
 def _resampled_means(

@@ -21,6 +21,7 @@ never NaN. No cases at all is an :class:`~assay.errors.InvalidInput`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from assay.stats.bootstrap import (
     check_bootstrap_args,
 )
 from assay.stats.clustered import cluster_robust_mean
+from assay.stats.grouped import bootstrap_group_intervals, check_groups
 from assay.stats.inputs import ClusterLabels, PairedScores, cluster_index, paired_scores
 from assay.stats.power import DEFAULT_POWER, minimum_detectable_effect
 from assay.stats.significance import SignificanceTest, paired_test
@@ -137,19 +139,103 @@ def compare_paired(
             argument is out of range.
     """
     pair = paired_scores(baseline, candidate)
+    _check(confidence, resamples, seed, alpha, power)
+    found = _independent(pair) if clusters is None else _clustered(pair, clusters)
+    ci = None
+    if found.units >= 2:
+        ci = bootstrap_mean_interval(
+            pair.differences, clusters, confidence=confidence, resamples=resamples, seed=seed
+        )
+    return _assemble(pair, found, ci, clusters is not None, alpha, power)
+
+
+def compare_paired_groups(
+    baseline: npt.ArrayLike,
+    candidate: npt.ArrayLike,
+    groups: Sequence[Sequence[int]],
+    *,
+    clusters: ClusterLabels | None = None,
+    alpha: float = 0.05,
+    power: float = DEFAULT_POWER,
+    confidence: float = 0.95,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> tuple[PairedComparison, list[PairedComparison]]:
+    """Compare all cases and each of some disjoint groups of them (one slice attribute).
+
+    The same as :func:`compare_paired` on all cases and then on each group, except
+    that without clusters the bootstrap intervals share their random draws
+    (:func:`assay.stats.grouped.bootstrap_group_intervals`): each interval is the
+    same bootstrap in distribution, for about half the draws.
+
+    Args:
+        baseline: Baseline scores, one per case.
+        candidate: Candidate scores for the same cases in the same order.
+        groups: Disjoint lists of case positions.
+        clusters: Optional cluster label per case; with clusters every group is
+            compared on its own (cluster bootstrap).
+        alpha: As for :func:`compare_paired`.
+        power: As for :func:`compare_paired`.
+        confidence: As for :func:`compare_paired`.
+        resamples: As for :func:`compare_paired`.
+        seed: As for :func:`compare_paired`.
+
+    Returns:
+        The comparison over all cases and one per group, in the order given.
+
+    Raises:
+        InvalidInput: As :func:`compare_paired`, and for groups that are empty,
+            out of range or overlapping.
+    """
+    pair = paired_scores(baseline, candidate)
+    _check(confidence, resamples, seed, alpha, power)
+    check_groups(groups, pair.n)
+    if clusters is not None or pair.n < 2:
+        labels = list(clusters) if clusters is not None else None
+
+        def alone(at: Sequence[int]) -> PairedComparison:
+            return compare_paired(
+                pair.baseline[list(at)],
+                pair.candidate[list(at)],
+                clusters=None if labels is None else [labels[i] for i in at],
+                alpha=alpha,
+                power=power,
+                confidence=confidence,
+                resamples=resamples,
+                seed=seed,
+            )
+
+        return alone(range(pair.n)), [alone(group) for group in groups]
+    ci, cis = bootstrap_group_intervals(
+        pair.differences, groups, confidence=confidence, resamples=resamples, seed=seed
+    )
+    overall = _assemble(pair, _independent(pair), ci, False, alpha, power)
+    parts = []
+    for group, group_ci in zip(groups, cis, strict=True):
+        at = list(group)
+        sub = paired_scores(pair.baseline[at], pair.candidate[at])
+        parts.append(_assemble(sub, _independent(sub), group_ci, False, alpha, power))
+    return overall, parts
+
+
+def _check(confidence: float, resamples: int, seed: int, alpha: float, power: float) -> None:
     check_bootstrap_args(confidence, resamples, seed)
     if not 0.0 < alpha < 1.0:
         raise InvalidInput(f"alpha must be between 0 and 1, got {alpha}")
     if not alpha < power < 1.0:
         raise InvalidInput(f"power must be between alpha ({alpha}) and 1, got {power}")
+
+
+def _assemble(
+    pair: PairedScores,
+    found: _Inference,
+    ci: BootstrapInterval | None,
+    clustered: bool,
+    alpha: float,
+    power: float,
+) -> PairedComparison:
     d = pair.differences
-    found = _independent(pair) if clusters is None else _clustered(pair, clusters)
     notes = list(found.notes)
-    ci = None
-    if found.units >= 2:
-        ci = bootstrap_mean_interval(
-            d, clusters, confidence=confidence, resamples=resamples, seed=seed
-        )
     mde = _mde(pair, found, alpha, power, notes)
     return PairedComparison(
         n=pair.n,
@@ -163,7 +249,7 @@ def compare_paired(
         alpha=alpha,
         power=power,
         binary=pair.binary,
-        clusters=None if clusters is None else found.units,
+        clusters=found.units if clustered else None,
         worse=int(np.count_nonzero(d < 0)),
         better=int(np.count_nonzero(d > 0)),
         tied=int(np.count_nonzero(d == 0)),

@@ -109,7 +109,7 @@ def run(
 
 
 def _result(r: StoredResult) -> ResultOut:
-    return ResultOut(**asdict(r))
+    return ResultOut(**r._asdict())
 
 
 @router.get("/compare", summary="Compare two runs")
