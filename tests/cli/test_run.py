@@ -68,3 +68,48 @@ def test_bad_input_exits_2_and_stores_no_run(
     result = project.fails("run", "-p", "bot", "-d", "suite", *extra)
     assert message in result.stderr
     assert project.json("runs", "ls", "-p", "bot") == []
+
+
+def test_release_from_target_links_its_runs_and_refuses_another_target(
+    project: Cli, tmp_path: Path
+) -> None:
+    registered = project.json(
+        "release", "register", "--target", "cliapp:answer", "--name", "bot-v1", "-p", "bot"
+    )
+    assert registered["created"] is True
+    shown = project.json("release", "show", "bot-v1", "-p", "bot")
+    target = shown["manifest"]["extra"]["target"]
+    assert target["kind"] == "python"
+    assert target["function"] == "cliapp:answer"
+    args = ("run", "-p", "bot", "-d", "suite", "-s", "exact", "--release", "bot-v1")
+    ran = project.json(*args, "-t", "cliapp:answer", "--name", "linked")
+    assert ran["run"]["release"] == "bot-v1"
+    assert ran["run"]["target_fingerprint"] == target["fingerprint"]
+    # Same target again: already registered, nothing new.
+    again = project.json(
+        "release", "register", "--target", "cliapp:answer", "--name", "bot-v1", "-p", "bot"
+    )
+    assert again["created"] is False
+    # Edited code: another fingerprint, so the run is refused and nothing is stored.
+    (tmp_path / "cliapp2.py").write_text(APP.replace("upper", "lower"))
+    refused = project.fails(*args, "-t", "cliapp2:answer", "--name", "mislinked")
+    assert "release 'bot-v1' was registered from a target with fingerprint" in refused.stderr
+    assert "mislinked" not in [r["name"] for r in project.json("runs", "ls", "-p", "bot")]
+    sys.modules.pop("cliapp2", None)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--target", "cliapp:answer"), "--target needs --name"),
+        ((), "give a manifest FILE or --target SPEC"),
+        (("m.toml", "--target", "cliapp:answer", "--name", "x"), "one of them"),
+        (("--target", "cliapp:missing", "--name", "x"), "cliapp has no 'missing'"),
+    ],
+)
+def test_release_register_from_target_bad_input(
+    project: Cli, args: tuple[str, ...], message: str
+) -> None:
+    result = project.fails("release", "register", *args, "-p", "bot")
+    assert message in result.stderr
+    assert project.json("release", "list", "-p", "bot") == []

@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 
 from assay.cli import output
 from assay.cli.context import DbOption, JsonOption, ProjectOption, command_group, open_store
+from assay.errors import InvalidInput
 from assay.projects import get_project
 from assay.releases import (
     FieldChange,
@@ -41,15 +42,28 @@ _CELL_CHARS = 60
 @app.command("register")
 def register_(
     ctx: typer.Context,
+    project: ProjectOption,
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="FILE",
+            metavar="[FILE]",
             help="The release manifest: .json, .toml, .yaml or .yml.",
             dir_okay=False,
+            show_default=False,
         ),
-    ],
-    project: ProjectOption,
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SPEC",
+            help=(
+                "Register the release a target measures instead of a manifest file: "
+                "module:function, an http(s) URL, openai:MODEL@BASE_URL or a target "
+                "config file, as for assay run. Needs --name."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option(
@@ -66,10 +80,24 @@ def register_(
     The fingerprint covers behaviour (model, prompts, tools, parameters, retrieval,
     adapter, serving, code), not the name. A name already taken by other behaviour,
     or behaviour already registered under another name, is refused.
+
+    With --target, the manifest is the target's: an OpenAI-compatible target's
+    model, parameters and prompt templates, and any target's description and
+    fingerprint under extra.target. Runs of another target cannot then be filed
+    under this release.
     """
-    manifest = load_manifest(file)
-    if name is not None:
-        manifest = parse_manifest(canonical_manifest(manifest) | {"name": name}, source=str(file))
+    if (file is None) == (target is None):
+        raise InvalidInput("give a manifest FILE or --target SPEC (one of them)")
+    if file is not None:
+        manifest = load_manifest(file)
+        if name is not None:
+            manifest = parse_manifest(
+                canonical_manifest(manifest) | {"name": name}, source=str(file)
+            )
+    else:
+        if name is None:
+            raise InvalidInput("--target needs --name: the release name to register")
+        manifest = parse_manifest(_target_manifest(str(target), name), source=f"target {target}")
     with open_store(ctx, db) as store, store.write_session() as session:
         project_id = get_project(session, project).id
         result = register_release(session, project_id, manifest)
@@ -79,6 +107,13 @@ def register_(
     what = "Registered release" if result.created else "Release already registered:"
     output.done(f"{what} [bold]{escape(result.name)}[/]")
     output.show(f"fingerprint {result.fingerprint}")
+
+
+def _target_manifest(spec: str, name: str) -> dict[str, Any]:
+    # Loaded only here: a Python target imports the user's module.
+    from assay.targets import load_target, release_manifest
+
+    return release_manifest(load_target(spec), name)
 
 
 @app.command("list")

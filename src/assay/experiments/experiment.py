@@ -20,7 +20,7 @@ from assay.projects import get_project
 from assay.releases import get_release
 from assay.scorers import ScorerSpec, create_scorer
 from assay.store import Store
-from assay.targets import PythonTarget, Target, load_target
+from assay.targets import PythonTarget, Target, check_release_target, load_target
 
 MAX_REPEAT = 100
 MAX_CONCURRENCY = 1024
@@ -68,7 +68,8 @@ async def run_experiment_async(
         scorers: Scorer specs (``exact``, ``regex:pattern=...``, ...).
         name: The run's name; an existing run of that name is resumed (it must
             have the same dataset version, target, scorers and repeat).
-        release: A registered release (name or fingerprint) the run measures.
+        release: A registered release (name or fingerprint) the run measures;
+            refused when the release was registered from another target.
         concurrency: Calls in flight at once.
         repeat: Samples per case, for non-deterministic targets.
         policy: Timeout, retries and rate limits of target calls.
@@ -78,7 +79,8 @@ async def run_experiment_async(
         progress: Called with (finished, total) as work completes.
 
     Raises:
-        InvalidInput: bad arguments, target or scorer specs.
+        InvalidInput: bad arguments, target or scorer specs, or a release registered
+            from another target.
         NotFound: unknown project, dataset, version or release.
         Conflict: a run of that name exists with another configuration.
     """
@@ -95,7 +97,11 @@ async def run_experiment_async(
         with store.write_session() as session:
             project_id = get_project(session, project).id
             version = get_version(session, project_id, dataset)
-            release_name = get_release(session, project_id, release).name if release else None
+            release_name = None
+            if release:
+                found = get_release(session, project_id, release)
+                check_release_target(found, runnable)
+                release_name = found.name
             run, resumed = records.start_run(
                 session,
                 project_id,
