@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from assay import __version__
 from assay.cli import (
+    agreement,
     compare,
     dataset,
     db,
@@ -92,6 +93,7 @@ COMMAND_GROUPS: Sequence[Callable[[typer.Typer], None]] = (
     run.register,
     runs.register,
     compare.register,
+    agreement.register,
     db.register,
 )
 """Each command module's ``register(app)``, in the order ``--help`` lists them."""

@@ -7,12 +7,23 @@
 - :func:`pass_rate`: Wilson interval for a single rate, rule of three at zero
   failures.
 - :func:`summarize_repeats`: pass@k, pass^k and flakiness over repeated samples.
+- :func:`agreement`: Krippendorff's alpha, Fleiss' and pairwise Cohen's kappa over
+  annotators' labels (:func:`ratings_from_rows`), with bootstrap intervals.
 
 The building blocks (bootstrap interval, the tests, the cluster-robust mean, the
 MDE) are public too. Every result is a frozen dataclass; undefined statistics are
 None with a reason, never NaN. See ``docs/concepts/statistics.md``.
 """
 
+from assay.stats.agreement import (
+    ALPHA_FLOOR,
+    AgreementReport,
+    Estimate,
+    PairAgreement,
+    Ratings,
+    agreement,
+    ratings_from_rows,
+)
 from assay.stats.bootstrap import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -36,19 +47,25 @@ from assay.stats.significance import (
 )
 
 __all__ = [
+    "ALPHA_FLOOR",
     "DEFAULT_POWER",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
     "RULE_OF_THREE",
+    "AgreementReport",
     "BootstrapInterval",
     "ClusterLabels",
     "ClusterRobustMean",
+    "Estimate",
     "HolmCorrection",
+    "PairAgreement",
     "PairedComparison",
     "PassRate",
+    "Ratings",
     "RepeatSummary",
     "SignificanceTest",
     "TestName",
+    "agreement",
     "bootstrap_group_intervals",
     "bootstrap_mean_interval",
     "cluster_robust_mean",
@@ -59,6 +76,7 @@ __all__ = [
     "minimum_detectable_effect",
     "paired_test",
     "pass_rate",
+    "ratings_from_rows",
     "summarize_repeats",
     "wilcoxon_signed_rank",
 ]
