@@ -18,8 +18,8 @@ that define them in Python:
 Kappas need categories, so with interval or ratio labels only alpha is given. Each
 coefficient has a percentile bootstrap interval over items: items are drawn with
 replacement and the library recomputes the coefficient (labels of one item are not
-independent, so items, not labels, are the unit resampled). Resamples where it is undefined (every label equal)
-are left out and counted.
+independent, so items, not labels, are the unit resampled). Resamples where it is
+undefined (every label equal) are left out and counted.
 """
 
 from __future__ import annotations
