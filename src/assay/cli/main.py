@@ -20,6 +20,7 @@ from assay.cli import (
     dataset,
     db,
     demo,
+    finetune,
     output,
     project,
     release,
@@ -94,6 +95,7 @@ COMMAND_GROUPS: Sequence[Callable[[typer.Typer], None]] = (
     runs.register,
     compare.register,
     agreement.register,
+    finetune.register,
     db.register,
 )
 """Each command module's ``register(app)``, in the order ``--help`` lists them."""

@@ -16,6 +16,7 @@ from assay.server import errors, ui
 from assay.server.routes import (
     datasets,
     feedback,
+    finetune,
     health,
     otlp,
     projects,
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(otlp.router)
-    for module in (projects, releases, traces, feedback, datasets, runs):
+    for module in (projects, releases, traces, feedback, datasets, runs, finetune):
         app.include_router(module.router)
     ui.install(app)
     return app
