@@ -179,3 +179,31 @@ def test_cli_writes_the_file_and_reports_exclusions(sqlite_store: Store, tmp_pat
     bad = runner.invoke(app, [*args, "--format", "csv"])
     assert bad.exit_code == 2
     assert "--format must be one of openai, generic" in bad.stderr
+
+
+def test_chat_cases_are_compared_by_their_last_user_message(store: Store, shop: int) -> None:
+    correct(store, shop, "c" * 32, "Store credit for opened items.")
+    chat_case = [
+        {"role": "system", "content": "You are the shop's assistant."},
+        {"role": "user", "content": "what is your refund policy for OPENED items?"},
+    ]
+    with store.write_session() as session:
+        add_version(session, shop, "chats", [CaseSpec(id="chat-1", input=chat_case)])
+    result = export_corrections(store, shop)
+    assert [(e.trace_id, e.kind, e.dataset, e.case_id) for e in result.excluded] == [
+        ("c" * 32, "exact", "chats", "chat-1")
+    ]
+    assert result.records == []
+
+
+def test_a_trace_without_input_text_is_skipped(store: Store, shop: int) -> None:
+    with store.session() as session:
+        config = project_config(session, shop)
+    silent = genai_llm_span(include_content=False, trace_id="f" * 32)
+    batch = normalize_traces(export_trace_request([silent]), config, PriceTable())
+    Writer(store, queue_bytes=1 << 20, batch_bytes=1 << 20).write_now(spans=batch)
+    correct(store, shop, "f" * 32, "A fine answer.")
+    result = export_corrections(store, shop)
+    assert [(s.trace_id, s.reason) for s in result.skipped] == [
+        ("f" * 32, "the trace has no input text")
+    ]

@@ -162,7 +162,7 @@ def _examples(
     session: Any, project_id: int, feedback_name: str
 ) -> tuple[list[_Example], list[Skipped], int]:
     rows = session.execute(
-        select(Feedback, Trace.input, Trace.output)
+        select(Feedback, Trace.id, Trace.input, Trace.output)
         .outerjoin(
             Trace,
             (Trace.project_id == Feedback.project_id) & (Trace.trace_id == Feedback.trace_id),
@@ -178,7 +178,7 @@ def _examples(
     seen: set[str] = set()
     examples: list[_Example] = []
     skipped: list[Skipped] = []
-    for feedback, stored_input, stored_output in rows:
+    for feedback, trace_pk, stored_input, stored_output in rows:
         if feedback.trace_id in seen:
             continue  # an older correction of the same trace
         seen.add(feedback.trace_id)
@@ -186,15 +186,14 @@ def _examples(
         if not answer.strip():
             skipped.append(Skipped(feedback.trace_id, "the correction is empty"))
             continue
-        if stored_input is None and stored_output is None:
+        if trace_pk is None:
             skipped.append(Skipped(feedback.trace_id, "the trace has not arrived"))
             continue
         messages = _messages(parse_content(stored_input))
         if not messages:
             skipped.append(Skipped(feedback.trace_id, "the trace has no input text"))
             continue
-        users = [m["content"] for m in messages if m["role"] == "user"]
-        question = users[-1] if users else "\n".join(m["content"] for m in messages)
+        question = _question(messages)
         examples.append(
             _Example(
                 trace_id=feedback.trace_id,
@@ -227,6 +226,21 @@ def _messages(content: Any) -> list[Message]:
     return out
 
 
+def _question(messages: list[Message]) -> str:
+    """The last user message, or all the text when there is none."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    return users[-1] if users else "\n".join(m["content"] for m in messages)
+
+
+def _case_question(value: Any) -> str:
+    """A case input's question: its last user message for chat input, else its text."""
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        messages = _messages(value)
+        if messages:
+            return _question(messages)
+    return input_text(value)
+
+
 def _cases(session: Any, project_id: int) -> list[tuple[str, str, Any]]:
     """(dataset, case id, input) of every case of the project's datasets."""
     rows = session.execute(
@@ -247,7 +261,7 @@ def _guard(
 ) -> tuple[list[Exclusion], list[_Example]]:
     exact: dict[str, tuple[str, str]] = {}
     for dataset, case_id, value in cases:
-        for key in (duplicate_key(value), duplicate_key(input_text(value))):
+        for key in (duplicate_key(value), duplicate_key(_case_question(value))):
             exact.setdefault(key, (dataset, case_id))
     excluded: list[Exclusion] = []
     left: list[_Example] = []
@@ -264,7 +278,7 @@ def _guard(
     from assay.embeddings import CachedEmbedder, best_matches
 
     cached = CachedEmbedder(embedder, store)
-    texts = [input_text(value) for _, _, value in cases]
+    texts = [_case_question(value) for _, _, value in cases]
     best = best_matches(
         cached.embed([e.question for e in left]), cached.embed(texts), exclude_self=False
     )
