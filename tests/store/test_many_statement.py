@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
-from assay.store import Store
+from assay.store import Store, dialects
 from assay.store.dialects import MULTI_ROWS, ManyStatement, _chunk_sizes, insert_for
 
 META = MetaData()
@@ -27,6 +27,14 @@ def test_chunks_cover_every_row_with_few_distinct_statements(n: int) -> None:
     assert sum(sizes) == n
     assert all(0 < s <= MULTI_ROWS for s in sizes)
     assert len(set(sizes)) <= 9
+
+
+def test_rows_per_statement_fit_the_parameter_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert dialects._rows_per_statement(21) == MULTI_ROWS
+    monkeypatch.setattr(dialects, "_SQLITE_VARIABLES", 999)  # SQLite before 3.32
+    assert dialects._rows_per_statement(21) == 32  # 32 x 21 = 672 <= 999 < 64 x 21
+    assert dialects._rows_per_statement(2_000) == 1
+    assert _chunk_sizes(100, 32) == [32, 32, 32, 4]
 
 
 def _rows(keys: range, hits: int = 1) -> list[dict[str, Any]]:

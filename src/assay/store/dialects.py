@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -175,9 +176,10 @@ class ManyStatement:
             return conn.exec_driver_sql(self.sql, self.params(rows)).rowcount
         head, group, tail, getter, tail_keys = self._multi
         tail_params = tuple(self.constants[k] for k in tail_keys)
+        most = _rows_per_statement(group.count("?") + len(tail_keys))
         changed = 0
         start = 0
-        for size in _chunk_sizes(len(rows)):
+        for size in _chunk_sizes(len(rows), most):
             sql = self._multi_sql.get(size)
             if sql is None:
                 sql = self._multi_sql[size] = head + ", ".join([group] * size) + tail
@@ -193,6 +195,19 @@ MULTI_ROWS = 256
 """Most rows in one multi-row SQLite statement: 256 x 21 span columns stays far
 below SQLite's 32,766 bound parameters, and the statement text (~12 KB) parses in
 well under a millisecond."""
+
+# SQLite's default bound-parameter limit: 32,766 since 3.32.0, 999 before.
+_SQLITE_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+def _rows_per_statement(params_per_row: int) -> int:
+    """The largest power of two of rows, up to :data:`MULTI_ROWS`, whose parameters
+    fit SQLite's limit."""
+    most = MULTI_ROWS
+    while most > 1 and most * params_per_row > _SQLITE_VARIABLES:
+        most >>= 1
+    return most
+
 
 _VALUES_GROUP = re.compile(r"VALUES (\(\?(?:, \?)*\))")
 
@@ -219,12 +234,13 @@ def _multi_row_parts(
     return sql[: found.start(1)], found.group(1), sql[found.end(1) :], getter, tail_keys
 
 
-def _chunk_sizes(n: int) -> list[int]:
-    """``n`` rows as full chunks of :data:`MULTI_ROWS` and a remainder in powers of
-    two, so at most 9 distinct statements exist (each one parsed and cached once)."""
-    sizes = [MULTI_ROWS] * (n // MULTI_ROWS)
-    rest = n % MULTI_ROWS
-    bit = MULTI_ROWS >> 1
+def _chunk_sizes(n: int, most: int = MULTI_ROWS) -> list[int]:
+    """``n`` rows as full chunks of ``most`` (a power of two) and a remainder in
+    powers of two, so at most 9 distinct statements exist (each parsed and cached
+    once)."""
+    sizes = [most] * (n // most)
+    rest = n % most
+    bit = most >> 1
     while rest:
         if rest >= bit:
             sizes.append(bit)
