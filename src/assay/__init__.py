@@ -28,10 +28,18 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from assay.experiments import CallPolicy, run_experiment
-    from assay.sdk import current_span, current_trace_id, feedback, init, span, trace
+    from assay.sdk import (
+        current_span,
+        current_trace_id,
+        feedback,
+        feedback_event,
+        init,
+        span,
+        trace,
+    )
     from assay.targets import TargetOutput
 
-_SDK = ("init", "trace", "span", "feedback", "current_trace_id", "current_span")
+_SDK = ("init", "trace", "span", "feedback", "feedback_event", "current_trace_id", "current_span")
 _LAZY = {
     **dict.fromkeys(_SDK, "assay.sdk"),
     "run_experiment": "assay.experiments",
@@ -46,6 +54,7 @@ __all__ = [
     "current_span",
     "current_trace_id",
     "feedback",
+    "feedback_event",
     "init",
     "run_experiment",
     "span",

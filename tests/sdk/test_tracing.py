@@ -38,6 +38,7 @@ def test_public_names() -> None:
         "current_span",
         "current_trace_id",
         "feedback",
+        "feedback_event",
         "init",
         "span",
         "trace",

@@ -23,11 +23,12 @@ from assay.store.dialects import (
     json_merge,
     least,
 )
-from assay.store.models import Span, SpanLog, Trace
+from assay.store.models import Feedback, Span, SpanLog, Trace
 
 SPANS: Table = Span.__table__  # type: ignore[assignment]
 TRACES: Table = Trace.__table__  # type: ignore[assignment]
 LOGS: Table = SpanLog.__table__  # type: ignore[assignment]
+FEEDBACK: Table = Feedback.__table__  # type: ignore[assignment]
 SpanKey = tuple[int, str, str]
 
 
@@ -38,11 +39,13 @@ def write_rows(
     resources: list[Any],
     slices: list[dict[str, Any]],
     log_rows: list[dict[str, Any]],
+    feedback_rows: list[dict[str, Any]] | None = None,
 ) -> set[SpanKey]:
     """Write one batch in the caller's transaction; the keys of the spans that were new.
 
-    Only new spans count towards their trace's aggregates, so a re-sent span (an
-    exporter retrying after a timeout) is stored once and counted once.
+    Only new spans count towards their trace's aggregates, and only their feedback
+    events are stored, so a re-sent span (an exporter retrying after a timeout) is
+    stored once and counted once.
     """
     inserted: set[SpanKey] = set()
     if span_rows:
@@ -62,6 +65,13 @@ def write_rows(
     if log_rows:
         conn.execute(st.insert_logs, log_rows)
     attach_logs(conn, span_rows, inserted, log_rows)
+    fresh_feedback = [
+        fb
+        for fb in feedback_rows or ()
+        if (fb["project_id"], fb["trace_id"], fb["span_id"]) in inserted
+    ]
+    if fresh_feedback:
+        conn.execute(FEEDBACK.insert(), fresh_feedback)
     return inserted
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import orjson
 
+from assay.errors import InvalidInput
 from assay.ingest import conventions as conv
 from assay.ingest.attributes import to_dict
+from assay.ingest.feedback import FEEDBACK_EVENT, feedback_from_event
 from assay.ingest.messages import CONTENT_EVENTS
 from assay.ingest.pricing import PriceTable
 from assay.projects.service import ProjectConfig
@@ -52,6 +54,9 @@ class SpanBatch:
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
     nbytes: int = 0
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+    """Feedback rows from ``assay.feedback`` span events; written only for spans
+    that are new (a re-sent span brings no second copy)."""
 
 
 # Times are unsigned 64-bit in OTLP but signed BIGINT in the store: past 2^63 - 1 ns
@@ -101,17 +106,52 @@ def _resource_info(resource: Any, config: ProjectConfig) -> ResourceInfo:
     )
 
 
-def _events(span: Any) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
-    """Kept events (JSON-ready) and GenAI content events (folded into input/output)."""
+def _events(
+    span: Any,
+) -> tuple[
+    list[dict[str, Any]], list[tuple[str, dict[str, Any]]], list[tuple[int, dict[str, Any]]]
+]:
+    """Kept events (JSON-ready), GenAI content events (folded into input/output) and
+    feedback events (stored as feedback)."""
     kept: list[dict[str, Any]] = []
     content: list[tuple[str, dict[str, Any]]] = []
+    feedback: list[tuple[int, dict[str, Any]]] = []
     for ev in span.events:
         attrs = to_dict(ev.attributes)
         if ev.name in CONTENT_EVENTS:
             content.append((ev.name, attrs))
+        elif ev.name == FEEDBACK_EVENT:
+            feedback.append((ev.time_unix_nano, attrs))
         else:
             kept.append({"name": ev.name, "time_ns": ev.time_unix_nano, "attributes": attrs})
-    return kept, content
+    return kept, content, feedback
+
+
+def _feedback(
+    batch: SpanBatch,
+    events: list[tuple[int, dict[str, Any]]],
+    row: dict[str, Any],
+    redactor: Redactor,
+) -> None:
+    """Feedback rows of a span's ``assay.feedback`` events, redacted like the span.
+
+    A malformed event stores nothing and is reported as a warning; the span is kept.
+    """
+    for time_ns, attrs in events:
+        try:
+            fb = feedback_from_event(attrs, time_ns)
+        except InvalidInput as exc:
+            if len(batch.errors) < 5:
+                batch.errors.append(f"span {row['name']!r}: feedback event: {exc}")
+            continue
+        if redactor.active:
+            if fb["value_text"] is not None and fb["value_num"] is None:
+                fb["value_text"] = redactor.text(fb["value_text"])
+            if fb["comment"]:
+                fb["comment"] = redactor.text(fb["comment"])
+        fb.update(project_id=row["project_id"], trace_id=row["trace_id"], span_id=row["span_id"])
+        batch.feedback.append(fb)
+        batch.nbytes += 200 + len(fb["value_text"] or "") + len(fb["comment"] or "")
 
 
 def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) -> SpanBatch:
@@ -152,7 +192,9 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
                 # The few keys that need a prefix test (flattened messages, slices),
                 # found in one pass so the rest of the work looks keys up directly.
                 special = [k for k in attrs if k.startswith(SPECIAL_PREFIXES)]
-                kept_events, content_events = _events(span) if span.events else ([], [])
+                kept_events, content_events, feedback_events = (
+                    _events(span) if span.events else ([], [], [])
+                )
                 kind = conv.kind(attrs)
                 flat = conv.flat_prefixes(special) if special else NO_PREFIXES
                 content = conv.content(attrs, kind, content_events, flat)
@@ -204,6 +246,8 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
                     "events": events_json,
                 }
                 batch.rows.append(row)
+                if feedback_events:
+                    _feedback(batch, feedback_events, row, redactor)
                 batch.resources.append(info)
                 span_slices = (
                     _slices_of(attrs, slice_keys, special) if special or slice_keys else None

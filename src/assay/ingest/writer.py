@@ -233,10 +233,13 @@ class Writer:
                 slices.append(sl)
                 resources.append(res)
         log_rows = [row for item in items if item.logs for row in item.logs.rows]
+        feedback_rows = [fb for item in items if item.spans for fb in item.spans.feedback]
 
         inserted_counts = [0] * len(items)
         with self.store.writer.begin() as conn:
-            inserted_keys = write_rows(conn, st, span_rows, resources, slices, log_rows)
+            inserted_keys = write_rows(
+                conn, st, span_rows, resources, slices, log_rows, feedback_rows
+            )
         for i, row in enumerate(span_rows):
             if (row["project_id"], row["trace_id"], row["span_id"]) in inserted_keys:
                 inserted_counts[owners[i]] += 1

@@ -22,7 +22,7 @@ Importing this package is cheap: the OpenTelemetry SDK and exporter load in
 
 from assay.sdk.config import SdkHandle, init
 from assay.sdk.decorator import trace
-from assay.sdk.feedback import FeedbackValue, feedback
+from assay.sdk.feedback import FeedbackValue, feedback, feedback_event
 from assay.sdk.tracing import (
     Span,
     SpanKindName,
@@ -39,6 +39,7 @@ __all__ = [
     "current_span",
     "current_trace_id",
     "feedback",
+    "feedback_event",
     "init",
     "span",
     "trace",

@@ -159,3 +159,45 @@ def feedback(
     except httpx.HTTPError as error:
         raise AssayError(f"could not send feedback to {url}: {error}") from error
     raise_for_status(response)
+
+
+# The span event assay's ingest reads as feedback (see assay.ingest.feedback; the SDK
+# may not import ingest, and a test holds the names equal).
+FEEDBACK_EVENT = "assay.feedback"
+NAME_KEY = "assay.feedback.name"
+VALUE_KEY = "assay.feedback.value"
+COMMENT_KEY = "assay.feedback.comment"
+
+
+def feedback_event(
+    name: str, value: FeedbackValue, comment: str | None = None, *, span: Any = None
+) -> None:
+    """Attach feedback to a span as an ``assay.feedback`` event: no request of its own.
+
+    The feedback travels with the span through the same exporter and is stored when
+    the span is, once even if the exporter sends the span again. Use it when the
+    verdict is known before the span ends (a validator, a guardrail, the user's
+    reaction inside the same request); :func:`feedback` works at any time.
+
+    Args:
+        name: What is measured, e.g. ``thumbs``, ``rating``, ``correction``.
+        value: ``True``/``False``, a number, or text (a label or a corrected answer).
+        comment: Free text.
+        span: An ``assay.sdk.Span`` or OpenTelemetry span; the active one by default.
+
+    Raises:
+        InvalidInput: No span is active and none was given, or an argument is
+            malformed.
+    """
+    from opentelemetry import trace as trace_api
+
+    _check("0" * 31 + "1", None, name, value)
+    if comment is not None and not isinstance(comment, str):
+        raise InvalidInput(f"comment must be text; got {type(comment).__name__}")
+    target = getattr(span, "_span", span) if span is not None else trace_api.get_current_span()
+    if not target.get_span_context().is_valid:
+        raise InvalidInput("no active span: call inside a traced function or pass span=")
+    attributes: dict[str, Any] = {NAME_KEY: name, VALUE_KEY: value}
+    if comment is not None:
+        attributes[COMMENT_KEY] = comment
+    target.add_event(FEEDBACK_EVENT, attributes)

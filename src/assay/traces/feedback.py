@@ -13,23 +13,24 @@ project only ever names a trace of the caller's own project.
 
 from __future__ import annotations
 
-import math
 import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.errors import InvalidInput
+from assay.ingest.feedback import (
+    MAX_NAME,
+    MAX_SOURCE,
+    MAX_TEXT,
+    check_text,
+    split_value,
+)
 from assay.store.models import Feedback, Trace
 from assay.traces.cursor import decode_cursor, encode_cursor
 from assay.traces.times import as_utc
 from assay.traces.views import FeedbackPage, FeedbackValue, FeedbackView
 
-MAX_NAME = 100
-MAX_SOURCE = 20
-# A correction is an answer, not a document; the cap keeps one request from storing
-# megabytes in a row that lists load whole.
-MAX_TEXT = 100_000
 MAX_PAGE = 500
 _CURSOR_KIND = "feedback"
 _TRACE_ID = re.compile(r"[0-9a-f]{32}")
@@ -58,38 +59,6 @@ def check_span_id(span_id: str, *, field: str = "span_id") -> str:
     if not _SPAN_ID.fullmatch(value) or not value.strip("0"):
         raise InvalidInput(f"{field}: must be 16 hex digits, not all zero; got {span_id!r}")
     return value
-
-
-def _check_text(value: str | None, field: str, limit: int, *, required: bool) -> None:
-    if value is None:
-        if required:
-            raise InvalidInput(f"{field}: required")
-        return
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field}: must be text; got {type(value).__name__}")
-    if required and not value.strip():
-        raise InvalidInput(f"{field}: must not be empty")
-    if len(value) > limit:
-        raise InvalidInput(f"{field}: at most {limit} characters; got {len(value)}")
-
-
-def _split_value(value: FeedbackValue | int) -> tuple[float | None, str | None]:
-    """The stored (value_num, value_text) of a value."""
-    if isinstance(value, bool):
-        # Kept as both: averages and thresholds read the number, displays the text.
-        return (1.0 if value else 0.0), ("true" if value else "false")
-    if isinstance(value, int | float):
-        try:
-            number = float(value)
-        except OverflowError:
-            raise InvalidInput(f"value: {value} is too large") from None
-        if not math.isfinite(number):
-            raise InvalidInput(f"value: must be a finite number; got {value!r}")
-        return number, None
-    if isinstance(value, str):
-        _check_text(value, "value", MAX_TEXT, required=False)
-        return None, value
-    raise InvalidInput(f"value: must be true/false, a number or text; got {type(value).__name__}")
 
 
 def _value_of(row: Feedback) -> FeedbackValue:
@@ -151,12 +120,12 @@ def record_feedback(
     """
     trace = check_trace_id(trace_id)
     span = check_span_id(span_id) if span_id is not None else None
-    _check_text(name, "name", MAX_NAME, required=True)
-    _check_text(comment, "comment", MAX_TEXT, required=False)
-    _check_text(source, "source", MAX_SOURCE, required=True)
+    check_text(name, "name", MAX_NAME, required=True)
+    check_text(comment, "comment", MAX_TEXT, required=False)
+    check_text(source, "source", MAX_SOURCE, required=True)
     if value is None:
         raise InvalidInput("value: required")
-    value_num, value_text = _split_value(value)
+    value_num, value_text = split_value(value)
     row = Feedback(
         project_id=project_id,
         trace_id=trace,

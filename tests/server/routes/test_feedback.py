@@ -149,3 +149,36 @@ def test_feedback_needs_a_key(client: TestClient, alpha: Project) -> None:
     assert response.status_code == 401
     assert client.get("/api/v1/feedback").status_code == 401
     assert count(client, alpha) == 0
+
+
+def test_feedback_span_events_through_the_receiver(client: TestClient, alpha: Project) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceResponse,
+    )
+
+    from assay.testing.otlp import export_trace_request
+
+    span = make_span(
+        "answer",
+        start_ns=T0,
+        ids=ids,
+        events=[
+            ("assay.feedback", {"assay.feedback.name": "thumbs", "assay.feedback.value": True}),
+            ("assay.feedback", {"assay.feedback.value": 1}),  # no name
+        ],
+    )
+    response = client.post(
+        "/v1/traces",
+        content=export_trace_request([span]).SerializeToString(),
+        headers={**alpha.headers, "Content-Type": "application/x-protobuf"},
+    )
+    assert response.status_code == 200, response.text
+    answer = ExportTraceServiceResponse.FromString(response.content)
+    assert answer.partial_success.rejected_spans == 0
+    assert "feedback event: assay.feedback.name: required" in answer.partial_success.error_message
+    listed = client.get(
+        "/api/v1/feedback", params={"trace_id": span.trace_id.hex()}, headers=alpha.headers
+    ).json()["items"]
+    assert [(f["name"], f["value"], f["source"], f["trace_known"]) for f in listed] == [
+        ("thumbs", True, "otel", True)
+    ]

@@ -97,6 +97,9 @@ async def export_traces(request: Request, project: ApiProject, state: State) -> 
     response = ExportTraceServiceResponse()
     if batch.rejected:
         response.partial_success.rejected_spans = batch.rejected
+    if batch.errors:
+        # With no span rejected this is a warning (a malformed feedback event), as
+        # OTLP allows: the spans were stored.
         response.partial_success.error_message = "; ".join(batch.errors)
     payload, media = encode_response(response, content_type)
     return Response(payload, media_type=media)
