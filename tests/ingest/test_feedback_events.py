@@ -62,3 +62,22 @@ def test_feedback_events_become_feedback_once_and_redacted(store: Store) -> None
     # The feedback events are not kept as plain events; other events are.
     (stored,) = detail.spans
     assert [e["name"] for e in stored.events] == ["retry"]
+
+
+def test_a_span_sent_twice_in_one_group_commit_brings_its_feedback_once(store: Store) -> None:
+    from concurrent.futures import Future
+
+    from assay.ingest.writer import _Item
+
+    with store.write_session() as session:
+        project_id = create_project(session, "bot").id
+    with store.session() as session:
+        config = project_config(session, project_id)
+    request = export_trace_request([make_span("answer", start_ns=START, events=[THUMBS])])
+    first, again = (normalize_traces(request, config, PriceTable()) for _ in range(2))
+    writer = Writer(store, queue_bytes=1 << 20, batch_bytes=1 << 20)
+    # Two requests carrying the same span, taken by the writer in one transaction.
+    results = writer._write([_Item(first, None, 0, Future()), _Item(again, None, 0, Future())])
+    assert [r.spans_inserted for r in results] == [1, 0]
+    with store.session() as session:
+        assert len(list_feedback(session, project_id).items) == 1

@@ -218,7 +218,7 @@ class Writer:
         owners: list[int] = []
         slices: list[dict[str, Any]] = []
         resources: list[Any] = []
-        seen: set[tuple[int, str, str]] = set()
+        seen: dict[tuple[int, str, str], int] = {}
         for index, item in enumerate(items):
             if item.spans is None:
                 continue
@@ -227,13 +227,21 @@ class Writer:
                 key = (row["project_id"], row["trace_id"], row["span_id"])
                 if key in seen:
                     continue
-                seen.add(key)
+                seen[key] = index
                 span_rows.append(row)
                 owners.append(index)
                 slices.append(sl)
                 resources.append(res)
         log_rows = [row for item in items if item.logs for row in item.logs.rows]
-        feedback_rows = [fb for item in items if item.spans for fb in item.spans.feedback]
+        # A span sent twice in one group commit is written once, with the feedback
+        # of the request whose copy was written.
+        feedback_rows = [
+            fb
+            for index, item in enumerate(items)
+            if item.spans
+            for fb in item.spans.feedback
+            if seen.get((fb["project_id"], fb["trace_id"], fb["span_id"])) == index
+        ]
 
         inserted_counts = [0] * len(items)
         with self.store.writer.begin() as conn:
