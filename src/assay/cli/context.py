@@ -54,6 +54,12 @@ JsonOption = Annotated[
 ]
 """The ``--json`` option of commands whose output scripts read."""
 
+NearThresholdOption = Annotated[
+    float, typer.Option(min=0.5, max=1.0, help="Cosine similarity that counts as near.")
+]
+"""``--near-threshold`` of commands that find near-duplicate texts by embedding; its
+default is ``assay.datasets.duplicates.NEAR_DUPLICATE_COSINE`` (0.95)."""
+
 ProjectOption = Annotated[
     str,
     typer.Option(

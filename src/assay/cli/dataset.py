@@ -10,7 +10,14 @@ import typer
 from rich.markup import escape
 
 from assay.cli import output
-from assay.cli.context import DbOption, JsonOption, ProjectOption, command_group, open_store
+from assay.cli.context import (
+    DbOption,
+    JsonOption,
+    NearThresholdOption,
+    ProjectOption,
+    command_group,
+    open_store,
+)
 from assay.datasets import (
     AddResult,
     CaseFormat,
@@ -29,7 +36,7 @@ from assay.datasets import (
     write_cases,
 )
 from assay.datasets.cases import input_text
-from assay.datasets.duplicates import EmbeddingFinder
+from assay.datasets.duplicates import NEAR_DUPLICATE_COSINE, EmbeddingFinder
 from assay.errors import InvalidInput
 from assay.projects import get_project
 from assay.store import Store
@@ -128,9 +135,7 @@ def import_(
             "dropped. Vectors are cached in the store, so only new texts are embedded.",
         ),
     ] = True,
-    near_threshold: Annotated[
-        float, typer.Option(min=0.5, max=1.0, help="Cosine similarity that counts as near.")
-    ] = 0.95,
+    near_threshold: NearThresholdOption = NEAR_DUPLICATE_COSINE,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:

@@ -9,7 +9,15 @@ import typer
 from rich.markup import escape
 
 from assay.cli import output
-from assay.cli.context import DbOption, JsonOption, ProjectOption, command_group, open_store
+from assay.cli.context import (
+    DbOption,
+    JsonOption,
+    NearThresholdOption,
+    ProjectOption,
+    command_group,
+    open_store,
+)
+from assay.datasets.duplicates import NEAR_DUPLICATE_COSINE
 from assay.errors import InvalidInput
 from assay.projects import get_project
 
@@ -56,9 +64,7 @@ def export(
             "Exact duplicates are always excluded.",
         ),
     ] = True,
-    near_threshold: Annotated[
-        float, typer.Option(min=0.5, max=1.0, help="Cosine similarity that counts as near.")
-    ] = 0.95,
+    near_threshold: NearThresholdOption = NEAR_DUPLICATE_COSINE,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:

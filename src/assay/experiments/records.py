@@ -335,38 +335,12 @@ def run_results(session: Session, run_id: int, *, outputs: bool = True) -> list[
     # Core rows, not ORM rows: plain columns need none of the ORM's loading.
     rows = session.connection().execute(query)
     with paused_gc():
-        if outputs:
-            return [
-                StoredResult(
-                    case_id,
-                    sample,
-                    _output(output),
-                    error,
-                    latency,
-                    prompt,
-                    completion,
-                    cost,
-                    bool(cached),
-                    load_json(scores),
-                )
-                for (
-                    case_id,
-                    sample,
-                    error,
-                    latency,
-                    prompt,
-                    completion,
-                    cost,
-                    cached,
-                    scores,
-                    output,
-                ) in rows
-            ]
+        # ``rest`` holds the output column when it was selected.
         return [
             StoredResult(
                 case_id,
                 sample,
-                None,
+                _output(rest[0]) if rest else None,
                 error,
                 latency,
                 prompt,
@@ -375,7 +349,18 @@ def run_results(session: Session, run_id: int, *, outputs: bool = True) -> list[
                 bool(cached),
                 load_json(scores),
             )
-            for case_id, sample, error, latency, prompt, completion, cost, cached, scores in rows
+            for (
+                case_id,
+                sample,
+                error,
+                latency,
+                prompt,
+                completion,
+                cost,
+                cached,
+                scores,
+                *rest,
+            ) in rows
         ]
 
 
