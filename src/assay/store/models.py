@@ -1,5 +1,6 @@
 """SQLAlchemy models of the store: projects, keys, users, releases, traces, spans, feedback,
-datasets and their cases, and cached embeddings.
+datasets and their cases, cached embeddings, experiments, and the loop (review queues,
+routing rules, annotations, online scorers and their background jobs).
 
 Span and trace times are integer nanoseconds since the epoch, as OTLP sends them,
 and JSON columns hold pre-serialised text: both keep SQLAlchemy's per-row bind
@@ -382,3 +383,228 @@ class ResultCache(Base):
     completion_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
     cost: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserKey(Base):
+    """A user's API key, for automation acting as that user (an annotation bot, a
+    script that adjudicates). Only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "user_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), default="default")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ReviewQueue(Base):
+    """A review queue: a label schema, instructions, and how items are handed out.
+
+    ``label_schema`` is the JSON list of fields (see ``assay.review.schema``).
+    ``overlap`` is how many annotators label each item; ``gold_rate`` the share of
+    hand-outs that are gold items (known answers) measuring the annotator.
+    """
+
+    __tablename__ = "review_queues"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    label_schema: Mapped[str] = mapped_column(Text, default="[]")
+    overlap: Mapped[int] = mapped_column(Integer, default=2)
+    claim_seconds: Mapped[int] = mapped_column(Integer, default=1800)
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    agreement_floor: Mapped[float] = mapped_column(Float, default=0.667)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoutingRule(Base):
+    """Conditions over a trace's signals, scores and attributes that send it to a queue.
+
+    ``conditions`` is a JSON list, all of which must hold (see ``assay.signals.rules``);
+    ``sample_rate`` keeps that share of the matching traces (a calibration sample is
+    a rule with no conditions and a small rate). ``matches`` counts the traces the
+    rule matched, enqueued or not.
+    """
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="[]")
+    sample_rate: Mapped[float] = mapped_column(Float, default=1.0)
+    enabled: Mapped[int] = mapped_column(Integer, default=1)
+    matches: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueueItem(Base):
+    """One trace in one queue. A trace enters a queue at most once (the unique key).
+
+    ``status``: ``open`` (being labelled), ``disputed`` (labels disagree; waiting for
+    an adjudicator), ``resolved`` (``label`` is the authoritative label). A resolved
+    item with a ``gold`` label is also handed out as a gold item to annotators who
+    have not labelled it.
+    """
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        UniqueConstraint("queue_id", "trace_id"),
+        Index("ix_queue_items_queue_status", "queue_id", "status"),
+        Index("ix_queue_items_trace", "project_id", "trace_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routing_rules.id", ondelete="SET NULL"), default=None
+    )
+    source: Mapped[str] = mapped_column(String(30), default="manual")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    gold: Mapped[str | None] = mapped_column(Text, default=None)
+    label: Mapped[str | None] = mapped_column(Text, default=None)
+    resolution: Mapped[str | None] = mapped_column(String(20), default=None)
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    resolution_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assignment(Base):
+    """An item handed to an annotator: claimed until ``expires_at``, then done or
+    skipped (with a reason). An expired claim frees the slot for someone else."""
+
+    __tablename__ = "queue_assignments"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        Index("ix_queue_assignments_user_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="claimed")
+    gold: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    skip_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Annotation(Base):
+    """One annotator's label on one item: the schema's field values as JSON."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        Index("ix_annotations_queue_created", "queue_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    values: Mapped[str] = mapped_column(Text, default="{}")
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    gold: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class OnlineScorer(Base):
+    """A scorer run by the background worker on a sample of new traces.
+
+    ``spec`` is the scorer spec as JSON (as experiments store it); ``filters`` a JSON
+    list of conditions (the routing rules' language) a trace must meet.
+    """
+
+    __tablename__ = "online_scorers"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[str] = mapped_column(Text)
+    sample_rate: Mapped[float] = mapped_column(Float, default=1.0)
+    filters: Mapped[str] = mapped_column(Text, default="[]")
+    enabled: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OnlineScore(Base):
+    """An online scorer's verdict on a trace (or the error that kept it from one)."""
+
+    __tablename__ = "online_scores"
+    __table_args__ = (
+        UniqueConstraint("scorer_id", "trace_id"),
+        Index("ix_online_scores_trace", "project_id", "trace_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    scorer_id: Mapped[int] = mapped_column(ForeignKey("online_scorers.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    passed: Mapped[int | None] = mapped_column(Integer, default=None)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """Background work on one trace (score it, derive its signals, route it).
+
+    ``key`` makes a job unique (``score:<scorer id>:<trace id>``), so a trace is
+    never scored twice by one scorer; on PostgreSQL workers claim pending jobs with
+    ``FOR UPDATE SKIP LOCKED``. A route job is set back to pending when a new signal
+    arrives for its trace.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_jobs_status_available", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    trace_id: Mapped[str] = mapped_column(String(32))
+    scorer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("online_scorers.id", ondelete="CASCADE"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerCursor(Base):
+    """How far the worker has looked through an append-only table (traces, feedback)."""
+
+    __tablename__ = "worker_cursors"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
