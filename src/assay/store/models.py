@@ -430,7 +430,7 @@ class RoutingRule(Base):
     ``conditions`` is a JSON list, all of which must hold (see ``assay.signals.rules``);
     ``sample_rate`` keeps that share of the matching traces (a calibration sample is
     a rule with no conditions and a small rate). ``matches`` counts the traces the
-    rule matched, enqueued or not.
+    rule matched, enqueued or not (each trace once; see :class:`RuleMatch`).
     """
 
     __tablename__ = "routing_rules"
@@ -446,6 +446,23 @@ class RoutingRule(Base):
     enabled: Mapped[int] = mapped_column(Integer, default=1)
     matches: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RuleMatch(Base):
+    """A routing rule matched a trace: counted once per (rule, trace), with whether the
+    trace was enqueued (False: sampled out, or in the queue already)."""
+
+    __tablename__ = "rule_matches"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "trace_id"),
+        Index("ix_rule_matches_rule_matched", "rule_id", "matched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("routing_rules.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(32))
+    enqueued: Mapped[int] = mapped_column(Integer, default=0)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class QueueItem(Base):

@@ -1,5 +1,5 @@
-"""The loop: user API keys, review queues, routing rules, queue items, assignments,
-annotations, online scorers and scores, background jobs and worker cursors.
+"""The loop: user API keys, review queues, routing rules and their matches, queue items,
+assignments, annotations, online scorers and scores, background jobs and worker cursors.
 
 Revision ID: 0004
 Revises: 0003
@@ -222,6 +222,27 @@ def upgrade() -> None:
         batch_op.create_index("ix_queue_items_trace", ["project_id", "trace_id"], unique=False)
 
     op.create_table(
+        "rule_matches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rule_id", sa.Integer(), nullable=False),
+        sa.Column("trace_id", sa.String(length=32), nullable=False),
+        sa.Column("enqueued", sa.Integer(), nullable=False),
+        sa.Column("matched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rule_id"],
+            ["routing_rules.id"],
+            name=op.f("fk_rule_matches_rule_id_routing_rules"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rule_matches")),
+        sa.UniqueConstraint("rule_id", "trace_id", name=op.f("uq_rule_matches_rule_id_trace_id")),
+    )
+    with op.batch_alter_table("rule_matches", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rule_matches_rule_matched", ["rule_id", "matched_at"], unique=False
+        )
+
+    op.create_table(
         "annotations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
@@ -299,6 +320,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_annotations_queue_created")
 
     op.drop_table("annotations")
+    with op.batch_alter_table("rule_matches", schema=None) as batch_op:
+        batch_op.drop_index("ix_rule_matches_rule_matched")
+
+    op.drop_table("rule_matches")
     with op.batch_alter_table("queue_items", schema=None) as batch_op:
         batch_op.drop_index("ix_queue_items_trace")
         batch_op.drop_index("ix_queue_items_queue_status")
