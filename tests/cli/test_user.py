@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assay.accounts import authenticate
+from assay.accounts import authenticate, resolve_user_key
 from assay.cli import user
 from assay.errors import AuthError
 from assay.store import Store
@@ -92,3 +92,41 @@ def test_passwd_unknown_user_exits_2(cli: Cli) -> None:
 
 def test_ls_empty(cli: Cli) -> None:
     assert "No accounts yet" in cli.ok("user", "ls").stdout
+
+
+def _key_user(url: str, secret: str) -> str | None:
+    store = Store(url)
+    try:
+        with store.session() as session:
+            return resolve_user_key(session, secret).username
+    except AuthError:
+        return None
+    finally:
+        store.dispose()
+
+
+def test_user_key_create_ls_revoke(any_cli: Cli) -> None:
+    any_cli.ok(
+        "user", "create", "ann", "--role", "annotator", "--password-stdin", input="pw-12345\n"
+    )
+    created = any_cli.json("user", "key", "create", "ann", "--key-name", "bot")
+    secret = created["api_key"]
+    assert secret.startswith("uk_")
+    assert created["key"]["username"] == "ann"
+    assert _key_user(any_cli.url, secret) == "ann"
+    printed = any_cli.ok("user", "key", "create", "ann").stdout
+    assert "uk_" in printed
+    assert "shown once" in printed
+    keys = any_cli.json("user", "key", "ls", "ann")
+    assert [k["name"] for k in keys] == ["bot", "default"]
+    assert all(secret not in str(k) for k in keys)
+    any_cli.ok("user", "key", "revoke", "ann", str(created["key"]["id"]))
+    assert _key_user(any_cli.url, secret) is None
+    assert any_cli.json("user", "key", "ls", "ann")[0]["revoked_at"] is not None
+
+
+def test_user_key_errors_exit_2(cli: Cli) -> None:
+    assert "user 'ghost' does not exist" in cli.fails("user", "key", "create", "ghost").stderr
+    cli.ok("user", "create", "ann", "--password-stdin", input="pw-12345\n")
+    assert "has no key 7" in cli.fails("user", "key", "revoke", "ann", "7").stderr
+    assert _key_user(cli.url, "uk_not-a-key") is None

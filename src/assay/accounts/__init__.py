@@ -1,5 +1,16 @@
-"""User accounts for the web UI (and, later, annotators and adjudicators)."""
+"""User accounts: people who sign in to the web UI (admins, adjudicators, annotators)
+and the API keys that let automation act as one of them."""
 
+from assay.accounts.keys import (
+    USER_KEY_PREFIX,
+    NewUserKey,
+    UserKeyView,
+    create_user_key,
+    is_user_key,
+    list_user_keys,
+    resolve_user_key,
+    revoke_user_key,
+)
 from assay.accounts.users import (
     ROLES,
     UserView,
@@ -13,11 +24,19 @@ from assay.accounts.users import (
 
 __all__ = [
     "ROLES",
+    "USER_KEY_PREFIX",
+    "NewUserKey",
+    "UserKeyView",
     "UserView",
     "authenticate",
     "count_users",
     "create_user",
+    "create_user_key",
     "get_user",
+    "is_user_key",
+    "list_user_keys",
     "list_users",
+    "resolve_user_key",
+    "revoke_user_key",
     "set_password",
 ]

@@ -41,7 +41,8 @@ class UserView:
     created_at: datetime
 
 
-def _view(row: User) -> UserView:
+def user_view(row: User) -> UserView:
+    """The public view of a user row."""
     return UserView(id=row.id, username=row.username, role=row.role, created_at=row.created_at)
 
 
@@ -69,7 +70,7 @@ def create_user(session: Session, username: str, password: str, role: str = "adm
     row = User(username=username, password_hash=_hasher.hash(password), role=role)
     session.add(row)
     session.flush()
-    return _view(row)
+    return user_view(row)
 
 
 def set_password(session: Session, username: str, password: str) -> UserView:
@@ -80,7 +81,7 @@ def set_password(session: Session, username: str, password: str) -> UserView:
     _check_password(password)
     row.password_hash = _hasher.hash(password)
     session.flush()
-    return _view(row)
+    return user_view(row)
 
 
 def authenticate(session: Session, username: str, password: str) -> UserView:
@@ -99,7 +100,7 @@ def authenticate(session: Session, username: str, password: str) -> UserView:
     if _hasher.check_needs_rehash(row.password_hash):
         row.password_hash = _hasher.hash(password)
         session.flush()
-    return _view(row)
+    return user_view(row)
 
 
 def get_user(session: Session, user_id: int) -> UserView:
@@ -111,12 +112,12 @@ def get_user(session: Session, user_id: int) -> UserView:
     row = session.get(User, user_id)
     if row is None:
         raise NotFound(f"user {user_id} does not exist")
-    return _view(row)
+    return user_view(row)
 
 
 def list_users(session: Session) -> list[UserView]:
     """Every user, by name."""
-    return [_view(r) for r in session.scalars(select(User).order_by(User.username))]
+    return [user_view(r) for r in session.scalars(select(User).order_by(User.username))]
 
 
 def count_users(session: Session) -> int:

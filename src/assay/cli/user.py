@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 import typer
 from rich.markup import escape
 
-from assay.accounts import create_user, list_users, set_password
+from assay.accounts import (
+    create_user,
+    create_user_key,
+    list_user_keys,
+    list_users,
+    revoke_user_key,
+    set_password,
+)
 from assay.cli import output
 from assay.cli.context import DbOption, JsonOption, command_group, open_store
 from assay.errors import InvalidInput
@@ -103,6 +110,69 @@ def passwd(
     with open_store(ctx, db) as store, store.write_session() as session:
         user = set_password(session, username, password)
     output.done(f"Changed the password of [bold]{escape(user.username)}[/].")
+
+
+keys_app = command_group(
+    "Manage a user's API keys: automation that acts as that person (an annotation bot)."
+)
+app.add_typer(keys_app, name="key")
+
+
+@keys_app.command("create")
+def key_create(
+    ctx: typer.Context,
+    username: UsernameArg,
+    key_name: Annotated[
+        str,
+        typer.Option("--key-name", metavar="LABEL", help="A label for the key, e.g. the script."),
+    ] = "default",
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Create an API key that acts as USERNAME, with their role, and print it once.
+
+    Send it as 'Authorization: Bearer <key>' to the annotation endpoints of the REST API.
+    """
+    with open_store(ctx, db) as store, store.write_session() as session:
+        key = create_user_key(session, username, key_name)
+    if as_json:
+        output.print_json({"key": key.key, "api_key": key.secret})
+        return
+    output.done(f"Created key {key.key.id} ({escape(key.key.name)}) for {escape(username)}.")
+    out = output.stdout()
+    out.print("[bold]API key[/] (shown once; store it now, assay keeps only its hash):")
+    out.print(f"  {key.secret}", soft_wrap=True)
+
+
+@keys_app.command("ls")
+def key_list(
+    ctx: typer.Context, username: UsernameArg, as_json: JsonOption = False, db: DbOption = None
+) -> None:
+    """List a user's API keys (their prefixes; the keys themselves are not kept)."""
+    with open_store(ctx, db) as store, store.session() as session:
+        keys = list_user_keys(session, username)
+    output.listing(
+        keys,
+        as_json=as_json,
+        empty="No keys. Create one with: assay user key create USERNAME",
+        columns=("id", "name", "prefix", "created", "revoked"),
+        row=lambda k: (k.id, k.name, f"{k.prefix}…", k.created_at, k.revoked_at),
+    )
+
+
+@keys_app.command("revoke")
+def key_revoke(
+    ctx: typer.Context,
+    username: UsernameArg,
+    key_id: Annotated[
+        int, typer.Argument(metavar="KEY_ID", help="The key's id, from assay user key ls.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Revoke a user's API key: requests that use it are refused from then on."""
+    with open_store(ctx, db) as store, store.write_session() as session:
+        key = revoke_user_key(session, username, key_id)
+    output.done(f"Revoked key {key.id} ({escape(key.name)}, {escape(key.prefix)}…).")
 
 
 def register(root: typer.Typer) -> None:

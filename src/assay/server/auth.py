@@ -1,4 +1,5 @@
-"""API-key authentication for the OTLP receiver and the REST API."""
+"""API-key authentication for the OTLP receiver and the REST API: project keys act for a
+project, user keys for a person."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from assay.accounts import UserView, is_user_key, resolve_user_key
 from assay.errors import AuthError
 from assay.projects.keys import resolve_api_key
 from assay.projects.service import ProjectConfig
@@ -52,3 +54,32 @@ async def project_from_key(
 
 
 ApiProject = Annotated[ProjectConfig, Depends(project_from_key)]
+
+
+async def user_from_key(
+    request: Request, state: Annotated[ServerState, Depends(get_state)]
+) -> UserView:
+    """FastAPI dependency: the person a user API key (``uk_...``) acts for.
+
+    Annotation and adjudication act as a person, so they take a user key (``assay
+    user key create``), never a project key. Looked up on every request (no cache):
+    these endpoints are not on a hot path, and a revoked key stops at once.
+
+    Raises:
+        AuthError: no key, a project key, or an unknown or revoked user key.
+    """
+    token = bearer_token(request)
+    if token is None or not is_user_key(token):
+        raise AuthError(
+            "this endpoint acts as a person: send 'Authorization: Bearer <user API key>' "
+            "(create one with: assay user key create USERNAME)"
+        )
+
+    def lookup() -> UserView:
+        with state.store.session() as session:
+            return resolve_user_key(session, token)
+
+    return await run_in_threadpool(lookup)
+
+
+ApiUser = Annotated[UserView, Depends(user_from_key)]
