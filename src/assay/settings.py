@@ -91,6 +91,91 @@ class Settings(BaseSettings):
         ),
     )
 
+    serve_worker: bool = Field(
+        default=True,
+        description=(
+            "Run the background worker (online scorers, implicit signals, routing rules) "
+            "in a thread of `assay serve`. Turn off when separate `assay worker` "
+            "processes do the work (`assay serve --no-worker` does the same)."
+        ),
+    )
+    worker_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "Seconds a worker waits between passes when it found nothing to do. New "
+            "traces are scored and routed within about this long after they settle."
+        ),
+    )
+    worker_settle_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds after a trace's last span ends before the worker takes it up, so "
+            "spans still on their way (a batch exporter flushes every 5 s) are in."
+        ),
+    )
+    worker_batch: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description=(
+            "Jobs a worker claims at once. Online scorers of one batch run "
+            "concurrently, so this also bounds the calls in flight to a judge."
+        ),
+    )
+    worker_lease_s: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Seconds a claimed job belongs to its worker. A job still unfinished then "
+            "(its worker died) is claimed again by another."
+        ),
+    )
+    worker_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Tries of a failing job (with exponential backoff from 5 s) before it is "
+            "marked failed with its error kept."
+        ),
+    )
+    worker_commit_lag_s: float = Field(
+        default=15.0,
+        ge=0,
+        description=(
+            "PostgreSQL only: seconds a worker waits before reading past a new trace or "
+            "feedback row id, so rows of transactions still committing are not skipped "
+            "(ids are drawn before commit). Longer than any ingest transaction."
+        ),
+    )
+    signal_retry_s: float = Field(
+        default=120.0,
+        ge=0,
+        description=(
+            "Implicit signal `retried`: longest pause, in seconds, between a trace's end "
+            "and the next trace of its session that counts as the user asking again."
+        ),
+    )
+    signal_retry_similarity: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description=(
+            "Implicit signal `retried`: least similarity of the two inputs (rapidfuzz "
+            "`fuzz.ratio` / 100) for the next trace to count as a retry."
+        ),
+    )
+    signal_abandon_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description=(
+            "Implicit signal `abandoned`: seconds of quiet after a session's last trace "
+            "before the session counts as ended (and abandoned, if it ended on a retry, "
+            "an error or negative feedback with no positive feedback)."
+        ),
+    )
+
     openai_api_key: str = Field(
         default="",
         validation_alias=AliasChoices("ASSAY_OPENAI_API_KEY", "OPENAI_API_KEY"),

@@ -1,0 +1,607 @@
+"""The background worker: turns new traces and feedback into scores, signals and queue items.
+
+One pass (:meth:`Worker.run_once`):
+
+1. **Traces.** New traces (beyond the ``traces`` cursor) whose last span ended
+   ``worker_settle_s`` ago get their jobs: a ``score`` job per enabled online
+   scorer that selects the trace, a ``session`` job for its session, and a
+   ``route`` job. A trace still receiving spans waits; the cursor stops before it,
+   and traces after it that have their route job already are not taken up twice.
+2. **Feedback.** New explicit feedback (beyond the ``feedback`` cursor) re-pends
+   its trace's route job and its session's job.
+3. **Jobs.** Due jobs are claimed in batches and run: score jobs of a batch
+   concurrently (each verdict stored, the trace's route job re-pended), then
+   session jobs (``retried``/``abandoned``; a session not yet quiet is deferred
+   until it will be), then route jobs (``edit_distance``, then the routing rules).
+
+Several workers may run against one PostgreSQL store: scans take the cursor row
+with ``SKIP LOCKED`` (one scans, the others go on to jobs), jobs are claimed with
+``SKIP LOCKED``, and every write is idempotent (unique keys with ``ON CONFLICT DO
+NOTHING``). On SQLite one worker is the norm (the server's), though several work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from assay.experiments.scoring import Scoring
+from assay.settings import Settings
+from assay.signals.cursors import FEEDBACK, TRACES, advance_cursor, horizon, lock_cursor
+from assay.signals.facts import IMPLICIT_SOURCE, TraceFacts, chunks, facts_of, load_facts, needs
+from assay.signals.implicit import (
+    SESSION_LOOKBACK_NS,
+    ImplicitConfig,
+    derive_edit_distances,
+    derive_session,
+)
+from assay.signals.jobs import (
+    ROUTE,
+    SCORE,
+    SESSION,
+    ClaimedJob,
+    NewJob,
+    add_jobs,
+    add_or_repend,
+    claim,
+    complete,
+    defer,
+    fail,
+    repend,
+    route_key,
+    score_key,
+    session_key,
+)
+from assay.signals.online import (
+    OnlineScorerView,
+    OnlineVerdict,
+    build_scoring,
+    score_trace,
+    store_verdicts,
+    view_of,
+)
+from assay.signals.rules import route
+from assay.store.engine import Store
+from assay.store.models import Feedback, Job, OnlineScorer, Trace
+from assay.traces.times import datetime_to_ns
+
+log = logging.getLogger(__name__)
+
+SCAN_ROWS = 1000
+"""Most traces (or feedback rows) one scan takes up; a backlog drains over passes."""
+MAX_ROUNDS = 20
+"""Most job batches one pass claims, so a long backlog of jobs does not hold off the
+next scan of new traces."""
+FUTURE_SKEW_NS = 3600 * 10**9
+"""A trace ending more than an hour in the future comes from a skewed clock; waiting
+for it to settle would hold the cursor for that long, so it is taken up at once."""
+_NS = 10**9
+_WRITE_ATTEMPTS = 3
+# SQLSTATEs of transactions the server aborted to resolve a conflict; trying again
+# succeeds. Only PostgreSQL sets them (SQLite's locks wait on the busy timeout).
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+
+T = TypeVar("T")
+
+
+def _transient(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+@dataclass
+class WorkerReport:
+    """What one pass did.
+
+    Attributes:
+        traces: New traces taken up.
+        feedback: New explicit feedback rows read.
+        jobs_added: Jobs created.
+        jobs_run: Jobs claimed and run.
+        jobs_failed: Jobs that failed (to be retried, or failed for good).
+        scores: Online scores stored (verdicts and errors).
+        signals: Implicit signals stored.
+        matches: New (rule, trace) matches.
+        enqueued: Traces put in review queues.
+    """
+
+    traces: int = 0
+    feedback: int = 0
+    jobs_added: int = 0
+    jobs_run: int = 0
+    jobs_failed: int = 0
+    scores: int = 0
+    signals: int = 0
+    matches: int = 0
+    enqueued: int = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether the pass found anything to do."""
+        return bool(self.traces or self.feedback or self.jobs_added or self.jobs_run)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def default_worker_id() -> str:
+    """``host:pid:random``: tells workers apart in ``jobs.claimed_by``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _route_key_sql() -> Any:
+    # route_key() spelled in SQL, so a scan can skip traces already taken up.
+    return literal(f"{ROUTE}:") + cast(Trace.project_id, String) + literal(":") + Trace.trace_id
+
+
+async def _gather(coros: Sequence[Coroutine[Any, Any, OnlineVerdict]]) -> list[Any]:
+    return list(await asyncio.gather(*coros, return_exceptions=True))
+
+
+class Worker:
+    """Scans new traces and feedback, and runs the jobs they make.
+
+    Args:
+        store: The store.
+        settings: Thresholds, batch sizes, the judge API key; defaults if omitted.
+        worker_id: Who claims jobs (default: host, pid and a random suffix).
+        clock: The current time (for tests); ``datetime.now(UTC)`` by default.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        worker_id: str | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self.worker_id = worker_id or default_worker_id()
+        self.config = ImplicitConfig.from_settings(self.settings)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lag = 0.0 if store.is_sqlite else self.settings.worker_commit_lag_s
+        self._scorings: dict[tuple[int, str], Scoring] = {}
+
+    def now(self) -> datetime:
+        """The worker's current time."""
+        return self._clock()
+
+    # -- passes ------------------------------------------------------------------
+
+    def run_once(self, stop: threading.Event | None = None) -> WorkerReport:
+        """One pass: scan traces, scan feedback, run due jobs.
+
+        Not to be called from a running event loop (score jobs run their own).
+
+        Args:
+            stop: When set, the pass ends after the job batch in progress.
+        """
+        report = WorkerReport()
+        self._scan_traces(report)
+        self._scan_feedback(report)
+        self._run_jobs(report, stop)
+        return report
+
+    def run(self, stop: threading.Event, interval: float | None = None) -> None:
+        """Pass after pass until ``stop`` is set; rest ``interval`` seconds after an
+        idle pass (default: the ``worker_interval_s`` setting).
+
+        An error in a pass (the database restarting) is logged and the next pass
+        comes after the interval.
+        """
+        wait = self.settings.worker_interval_s if interval is None else interval
+        while not stop.is_set():
+            try:
+                busy = self.run_once(stop).busy
+            except Exception:
+                log.exception(
+                    "worker %s: pass failed; trying again in %.1f s", self.worker_id, wait
+                )
+                busy = False
+            if not busy:
+                stop.wait(wait)
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a write transaction, again if the database aborted it for
+        a deadlock or a serialisation failure (concurrent workers on PostgreSQL can
+        lock the same job rows in different orders)."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self.store.write_session() as session:
+                    return work(session)
+            except OperationalError as exc:
+                if attempt + 1 == _WRITE_ATTEMPTS or not _transient(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # -- scanning ----------------------------------------------------------------
+
+    def _scan_traces(self, report: WorkerReport) -> None:
+        traces, added = self._write(self._scan_traces_in)
+        report.traces += traces
+        report.jobs_added += added
+
+    def _scan_traces_in(self, session: Session) -> tuple[int, int]:
+        now = self.now()
+        now_ns = datetime_to_ns(now)
+        settled_ns = now_ns - int(self.settings.worker_settle_s * _NS)
+        position = lock_cursor(session, TRACES)
+        if position is None:
+            return 0, 0
+        newest = int(session.scalar(select(func.max(Trace.id))) or 0)
+        limit_id = horizon(session, TRACES, newest, self._lag, now=now)
+        if limit_id <= position:
+            return 0, 0
+        taken = exists().where(Job.key == _route_key_sql())
+        rows = session.execute(
+            select(Trace.id, Trace.project_id, Trace.trace_id, Trace.end_ns, Trace.session_id)
+            .where(Trace.id > position, Trace.id <= limit_id, ~taken)
+            .order_by(Trace.id)
+            .limit(SCAN_ROWS)
+        ).all()
+
+        def settled(end_ns: int) -> bool:
+            return end_ns <= settled_ns or end_ns > now_ns + FUTURE_SKEW_NS
+
+        ready = [r for r in rows if settled(r.end_ns)]
+        waiting = [r for r in rows if not settled(r.end_ns)]
+        added = self._jobs_for(session, ready) if ready else 0
+        if waiting:
+            moved = waiting[0].id - 1
+        elif len(rows) < SCAN_ROWS:
+            moved = limit_id
+        else:
+            moved = rows[-1].id
+        if moved > position:
+            advance_cursor(session, TRACES, moved, now=now)
+        return len(ready), added
+
+    def _jobs_for(self, session: Session, rows: Sequence[Any]) -> int:
+        by_project: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_project[row.project_id].append(row)
+        scorers: dict[int, list[OnlineScorerView]] = defaultdict(list)
+        for part in chunks(sorted(by_project)):
+            for row in session.scalars(
+                select(OnlineScorer).where(
+                    OnlineScorer.project_id.in_(part), OnlineScorer.enabled == 1
+                )
+            ):
+                scorers[row.project_id].append(view_of(row))
+        score_jobs: list[NewJob] = []
+        session_jobs: list[NewJob] = []
+        route_jobs: list[NewJob] = []
+        for project_id, project_rows in by_project.items():
+            ends = {r.trace_id: r.end_ns for r in project_rows}
+            if scorers[project_id]:
+                tables: set[str] = set()
+                for scorer in scorers[project_id]:
+                    tables |= needs(scorer.filters)
+                facts = load_facts(session, project_id, list(ends), tables=tables)
+                for scorer in scorers[project_id]:
+                    created_ns = datetime_to_ns(scorer.created_at)
+                    score_jobs.extend(
+                        NewJob(project_id, SCORE, score_key(scorer.id, tid), tid, scorer.id)
+                        for tid, fact in facts.items()
+                        if ends[tid] >= created_ns and scorer.selects(fact)
+                    )
+            for row in project_rows:
+                if row.session_id:
+                    key = session_key(project_id, row.session_id)
+                    session_jobs.append(NewJob(project_id, SESSION, key, row.trace_id))
+                route_jobs.append(
+                    NewJob(project_id, ROUTE, route_key(project_id, row.trace_id), row.trace_id)
+                )
+        # Scores first, routes last: claimed oldest first, a trace's route job then
+        # tends to run after its scores and signals, not before them.
+        now = self.now()
+        added = add_jobs(session, score_jobs, now=now)
+        added += add_or_repend(session, session_jobs, now=now)
+        added += add_jobs(session, route_jobs, now=now)
+        return added
+
+    def _scan_feedback(self, report: WorkerReport) -> None:
+        report.feedback += self._write(self._scan_feedback_in)
+
+    def _scan_feedback_in(self, session: Session) -> int:
+        now = self.now()
+        position = lock_cursor(session, FEEDBACK)
+        if position is None:
+            return 0
+        newest = int(session.scalar(select(func.max(Feedback.id))) or 0)
+        limit_id = horizon(session, FEEDBACK, newest, self._lag, now=now)
+        if limit_id <= position:
+            return 0
+        rows = session.execute(
+            select(Feedback.id, Feedback.project_id, Feedback.trace_id, Feedback.source)
+            .where(Feedback.id > position, Feedback.id <= limit_id)
+            .order_by(Feedback.id)
+            .limit(SCAN_ROWS)
+        ).all()
+        explicit = [r for r in rows if r.source != IMPLICIT_SOURCE]
+        by_project: dict[int, set[str]] = defaultdict(set)
+        for row in explicit:
+            by_project[row.project_id].add(row.trace_id)
+        keys: set[str] = set()
+        for project_id, trace_ids in by_project.items():
+            keys.update(route_key(project_id, tid) for tid in trace_ids)
+            for part in chunks(sorted(trace_ids)):
+                sessions = session.scalars(
+                    select(Trace.session_id).where(
+                        Trace.project_id == project_id,
+                        Trace.trace_id.in_(part),
+                        Trace.session_id.is_not(None),
+                    )
+                )
+                keys.update(session_key(project_id, sid) for sid in sessions if sid)
+        # A trace not taken up yet has no jobs: its scan will read this feedback.
+        repend(session, keys, now=now)
+        moved = rows[-1].id if len(rows) == SCAN_ROWS else limit_id
+        advance_cursor(session, FEEDBACK, moved, now=now)
+        return len(explicit)
+
+    # -- jobs --------------------------------------------------------------------
+
+    def _run_jobs(self, report: WorkerReport, stop: threading.Event | None) -> None:
+        for _ in range(MAX_ROUNDS):
+            if stop is not None and stop.is_set():
+                return
+            jobs = self._write(
+                lambda session: claim(
+                    session,
+                    self.worker_id,
+                    self.settings.worker_batch,
+                    self.settings.worker_lease_s,
+                    now=self.now(),
+                )
+            )
+            if not jobs:
+                return
+            report.jobs_run += len(jobs)
+            self._run_batch(jobs, report)
+
+    def _run_batch(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
+        limit = self.settings.worker_max_attempts
+        runnable: list[ClaimedJob] = []
+        for job in jobs:
+            if job.attempts > limit:
+                self._fail(job, f"claimed {job.attempts} times without finishing", report)
+            elif job.kind not in (SCORE, SESSION, ROUTE):
+                self._fail(job, f"unknown job kind {job.kind!r}", report)
+            else:
+                runnable.append(job)
+        routes = [j for j in runnable if j.kind == ROUTE]
+        # Route jobs of this batch run last and see everything before them: no need
+        # to re-pend them.
+        claimed = {j.key for j in routes}
+        self._run_scores([j for j in runnable if j.kind == SCORE], claimed, report)
+        self._run_sessions([j for j in runnable if j.kind == SESSION], claimed, report)
+        self._run_routes(routes, report)
+
+    def _fail(self, job: ClaimedJob, error: str, report: WorkerReport) -> None:
+        report.jobs_failed += 1
+        log.warning(
+            "worker %s: job %s failed (attempt %d): %s",
+            self.worker_id,
+            job.key,
+            job.attempts,
+            error,
+        )
+        self._write(
+            lambda session: fail(
+                session,
+                job,
+                self.worker_id,
+                error,
+                max_attempts=self.settings.worker_max_attempts,
+                now=self.now(),
+            )
+        )
+
+    def _scoring(self, scorer: OnlineScorerView) -> Scoring:
+        key = (scorer.id, scorer.spec.fingerprint)
+        scoring = self._scorings.get(key)
+        if scoring is None:
+            api_key = self.settings.openai_api_key
+            scoring = build_scoring(scorer.spec, {"api_key": api_key} if api_key else None)
+            self._scorings[key] = scoring
+        return scoring
+
+    def _score_inputs(
+        self, jobs: Sequence[ClaimedJob]
+    ) -> tuple[dict[int, OnlineScorerView], dict[tuple[int, str], tuple[TraceFacts, str | None]]]:
+        scorers: dict[int, OnlineScorerView] = {}
+        traces: dict[tuple[int, str], tuple[TraceFacts, str | None]] = {}
+        with self.store.session() as session:
+            ids = sorted({j.scorer_id for j in jobs if j.scorer_id is not None})
+            for part in chunks(ids):
+                for row in session.scalars(select(OnlineScorer).where(OnlineScorer.id.in_(part))):
+                    scorers[row.id] = view_of(row)
+            by_project: dict[int, set[str]] = defaultdict(set)
+            for job in jobs:
+                by_project[job.project_id].add(job.trace_id)
+            for project_id, trace_ids in by_project.items():
+                for part in chunks(sorted(trace_ids)):
+                    for trace in session.scalars(
+                        select(Trace).where(
+                            Trace.project_id == project_id, Trace.trace_id.in_(part)
+                        )
+                    ):
+                        traces[(project_id, trace.trace_id)] = (facts_of(trace), trace.input)
+        return scorers, traces
+
+    def _run_scores(
+        self, jobs: Sequence[ClaimedJob], claimed: set[str], report: WorkerReport
+    ) -> None:
+        if not jobs:
+            return
+        scorers, traces = self._score_inputs(jobs)
+        gone: list[ClaimedJob] = []
+        planned: list[tuple[ClaimedJob, OnlineScorerView]] = []
+        coros: list[Coroutine[Any, Any, OnlineVerdict]] = []
+        for job in jobs:
+            scorer = scorers.get(job.scorer_id or -1)
+            trace = traces.get((job.project_id, job.trace_id))
+            if scorer is None or trace is None:
+                gone.append(job)  # the scorer was deleted, or the trace
+                continue
+            try:
+                scoring = self._scoring(scorer)
+            except Exception as exc:  # a plugin or a user's function that no longer loads
+                self._fail(job, f"scorer {scorer.name!r} cannot be built: {exc}", report)
+                continue
+            planned.append((job, scorer))
+            coros.append(score_trace(scoring, *trace))
+        results = asyncio.run(_gather(coros)) if coros else []
+        done: list[ClaimedJob] = list(gone)
+        verdicts: dict[int, dict[str, OnlineVerdict]] = defaultdict(dict)
+        for (job, scorer), result in zip(planned, results, strict=True):
+            if isinstance(result, BaseException):
+                self._fail(job, f"{type(result).__name__}: {result}", report)
+                continue
+            verdicts[scorer.id][job.trace_id] = result
+            done.append(job)
+        gone_ids = {j.id for j in gone}
+        keys = {route_key(j.project_id, j.trace_id) for j in done if j.id not in gone_ids}
+
+        def write(session: Session) -> int:
+            stored = 0
+            for scorer_id, by_trace in verdicts.items():
+                project_id = scorers[scorer_id].project_id
+                stored += store_verdicts(session, project_id, scorer_id, by_trace)
+            complete(session, done, self.worker_id, now=self.now())
+            repend(session, keys - claimed, now=self.now())
+            return stored
+
+        report.scores += self._write(write)
+
+    def _run_sessions(
+        self, jobs: Sequence[ClaimedJob], claimed: set[str], report: WorkerReport
+    ) -> None:
+        for job in jobs:
+            try:
+                report.signals += self._write(
+                    partial(self._derive_session, job=job, claimed=claimed)
+                )
+            except Exception as exc:
+                self._fail(job, f"{type(exc).__name__}: {exc}", report)
+
+    def _derive_session(self, session: Session, *, job: ClaimedJob, claimed: set[str]) -> int:
+        now = self.now()
+        anchor = session.execute(
+            select(Trace.session_id, Trace.start_ns).where(
+                Trace.project_id == job.project_id, Trace.trace_id == job.trace_id
+            )
+        ).first()
+        if anchor is None or not anchor.session_id:
+            complete(session, [job], self.worker_id, now=now)
+            return 0
+        result = derive_session(
+            session,
+            job.project_id,
+            anchor.session_id,
+            self.config,
+            since_ns=anchor.start_ns - SESSION_LOOKBACK_NS,
+            now=now,
+        )
+        keys = {route_key(job.project_id, s.trace_id) for s in result.added}
+        repend(session, keys - claimed, now=now)
+        if result.recheck_at is not None:
+            defer(session, job, self.worker_id, result.recheck_at, now=now)
+        else:
+            complete(session, [job], self.worker_id, now=now)
+        return len(result.added)
+
+    def _run_routes(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
+        by_project: dict[int, list[ClaimedJob]] = defaultdict(list)
+        for job in jobs:
+            by_project[job.project_id].append(job)
+        for project_id, group in by_project.items():
+            self._route_group(project_id, group, report)
+
+    def _route_group(self, project_id: int, jobs: list[ClaimedJob], report: WorkerReport) -> None:
+        def write(session: Session) -> WorkerReport:
+            trace_ids = [j.trace_id for j in jobs]
+            signals = derive_edit_distances(session, project_id, trace_ids)
+            routed = route(session, project_id, trace_ids)
+            complete(session, jobs, self.worker_id, now=self.now())
+            return WorkerReport(
+                signals=len(signals), matches=routed.matched, enqueued=routed.enqueued
+            )
+
+        try:
+            outcome = self._write(write)
+        except Exception as exc:
+            if len(jobs) == 1:
+                self._fail(jobs[0], f"{type(exc).__name__}: {exc}", report)
+                return
+            # One bad trace must not hold back the others: route them one by one.
+            for job in jobs:
+                self._route_group(project_id, [job], report)
+            return
+        report.signals += outcome.signals
+        report.matches += outcome.matches
+        report.enqueued += outcome.enqueued
+
+
+class BackgroundWorker:
+    """A :class:`Worker` on a daemon thread, for the lifetime of a server.
+
+    Args:
+        store: The store.
+        settings: The settings (intervals, thresholds, the judge API key).
+        worker_id: Who claims jobs (default: host, pid and a random suffix).
+    """
+
+    def __init__(self, store: Store, settings: Settings, worker_id: str | None = None) -> None:
+        self.worker = Worker(store, settings, worker_id)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self.worker.run, args=(self._stop,), name="assay-worker", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Ask the thread to stop after its current batch and wait for it.
+
+        Jobs it had claimed and not finished are claimed again once their lease
+        ends, by this process after a restart or by another worker.
+
+        Returns:
+            Whether the thread ended within ``timeout`` seconds.
+        """
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()

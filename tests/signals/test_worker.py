@@ -1,0 +1,164 @@
+"""The worker end to end: traces and feedback in the store become online scores,
+implicit signals and routed queue items; cursors advance; a second pass does nothing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from assay.settings import Settings
+from assay.signals.cursors import FEEDBACK, TRACES, read_cursor
+from assay.signals.jobs import job_counts
+from assay.signals.rules import create_rule
+from assay.signals.worker import BackgroundWorker, Worker, WorkerReport
+from assay.store.models import Feedback, Job, OnlineScore, OnlineScorer, QueueItem, Trace
+from assay.traces import datetime_to_ns
+
+from .conftest import NS, Project, tid
+
+
+def _queue_items(project: Project) -> dict[str, list[tuple[int, str]]]:
+    with project.store.session() as session:
+        rows = session.execute(
+            select(QueueItem.trace_id, QueueItem.queue_id, QueueItem.reason).order_by(QueueItem.id)
+        )
+        out: dict[str, list[tuple[int, str]]] = {}
+        for trace_id, queue_id, reason in rows:
+            out.setdefault(trace_id, []).append((queue_id, reason))
+        return out
+
+
+def _signals(project: Project) -> set[tuple[str, str]]:
+    with project.store.session() as session:
+        rows = session.execute(
+            select(Feedback.trace_id, Feedback.name).where(Feedback.source == "implicit")
+        )
+        return {(t, n) for t, n in rows}
+
+
+def test_traces_and_feedback_become_scores_signals_and_queue_items(
+    project: Project, settings: Settings
+) -> None:
+    triage = project.queue("triage")
+    retries = project.queue("retries")
+    # A session: asked, asked again 30 s later (a retry), then left.
+    project.trace(0, start_s=0, session_id="s1", input="Where is my parcel 123?", output="No.")
+    project.trace(
+        1, start_s=31, session_id="s1", input="where is my parcel #123", output="please wait"
+    )
+    project.trace(2, output="Paris is the capital, please.")  # thumbs down
+    project.trace(3, output="Lyon, please.")  # corrected
+    project.trace(4, output="fine, please")
+    # Still running: its last span ended now and more may come.
+    now_ns = datetime_to_ns(datetime.now(UTC))
+    waiting = project.trace(5, end_ns=now_ns + 600 * NS)
+    project.feedback(2, "thumbs", False)
+    project.feedback(3, "correction", "Paris, please.")
+    project.scorer("polite", "regex:pattern=please")
+    with project.store.session() as session:
+        create_rule(session, project.id, "thumbs", "triage", conditions="feedback.thumbs <= 0")
+        create_rule(session, project.id, "rude", "triage", conditions="passed.polite == false")
+        create_rule(session, project.id, "retried", retries, conditions="signal.retried == 1")
+        create_rule(
+            session, project.id, "edited", "triage", conditions="signal.edit_distance > 0.1"
+        )
+
+    worker = Worker(project.store, settings)
+    first = worker.run_once()
+    assert (first.traces, first.feedback, first.scores, first.signals) == (5, 2, 5, 3)
+    assert first.jobs_failed == 0
+    assert _signals(project) == {
+        (tid(0), "retried"),
+        (tid(1), "abandoned"),
+        (tid(3), "edit_distance"),
+    }
+    with project.store.session() as session:
+        scores = dict(
+            (t, p) for t, p in session.execute(select(OnlineScore.trace_id, OnlineScore.passed))
+        )
+        assert scores == {tid(0): 0, tid(1): 1, tid(2): 1, tid(3): 1, tid(4): 1}
+        waiting_row = session.scalar(select(Trace.id).where(Trace.trace_id == waiting))
+        assert read_cursor(session, TRACES) == waiting_row - 1
+        assert read_cursor(session, FEEDBACK) == 2
+    items = {t: sorted(found) for t, found in _queue_items(project).items()}
+    edited = items[tid(3)][0][1]
+    assert edited.startswith("edited: signal.edit_distance > 0.1 (was 0.")
+    assert items == {
+        tid(0): sorted(
+            [
+                (triage, "rude: passed.polite == false (was false)"),
+                (retries, "retried: signal.retried == 1 (was 1)"),
+            ]
+        ),
+        tid(2): [(triage, "thumbs: feedback.thumbs <= 0 (was 0)")],
+        tid(3): [(triage, edited)],
+    }
+    assert first.enqueued == 4
+    assert first.matches == 4
+
+    second = worker.run_once()
+    assert second == WorkerReport()
+    with project.store.session() as session:
+        counts = job_counts(session, project.id)
+    # 5 scores, 5 routes, 1 session; the unsettled trace has none yet.
+    assert (counts.done, counts.pending, counts.running, counts.failed) == (11, 0, 0, 0)
+
+    # Feedback that comes later routes its trace again.
+    project.feedback(4, "thumbs", 0)
+    third = Worker(project.store, settings).run_once()
+    assert (third.feedback, third.matches, third.enqueued, third.scores) == (1, 1, 1, 0)
+    assert _queue_items(project)[tid(4)] == [(triage, "thumbs: feedback.thumbs <= 0 (was 0)")]
+
+
+def test_a_failing_job_is_retried_and_kept_as_failed(project: Project, settings: Settings) -> None:
+    project.trace(0)
+    scorer = project.scorer("broken", "regex:pattern=x")
+    with project.store.session() as session:
+        # As if the plugin that provided the scorer were uninstalled since.
+        session.execute(
+            update(OnlineScorer)
+            .where(OnlineScorer.id == scorer.id)
+            .values(spec='{"name": "gone-plugin", "args": {}}')
+        )
+    moments = [datetime.now(UTC)]
+    worker = Worker(
+        project.store,
+        settings.model_copy(update={"worker_max_attempts": 2}),
+        clock=lambda: moments[-1],
+    )
+    first = worker.run_once()
+    assert first.jobs_failed == 1
+    moments.append(moments[-1] + timedelta(minutes=1))
+    assert worker.run_once().jobs_failed == 1
+    moments.append(moments[-1] + timedelta(hours=1))
+    assert worker.run_once() == WorkerReport()
+    with project.store.session() as session:
+        counts = job_counts(session, project.id)
+        error = session.scalar(select(Job.error).where(Job.status == "failed"))
+    assert (counts.failed, counts.done) == (1, 1)
+    assert error is not None
+    assert "scorer 'broken' cannot be built: unknown scorer 'gone-plugin'" in error
+
+
+def test_background_worker_starts_and_stops(project: Project, settings: Settings) -> None:
+    project.queue("triage")
+    project.trace(0, status="error")
+    with project.store.session() as session:
+        create_rule(session, project.id, "errors", "triage", conditions="status == error")
+    background = BackgroundWorker(
+        project.store, settings.model_copy(update={"worker_interval_s": 0.05})
+    )
+    background.start()
+    try:
+        deadline = threading.Event()
+        for _ in range(200):
+            if _queue_items(project):
+                break
+            deadline.wait(0.05)
+        assert background.alive
+    finally:
+        assert background.stop(timeout=10)
+    assert not background.alive
+    assert list(_queue_items(project)) == [tid(0)]
