@@ -30,6 +30,7 @@ from assay.cli import (
     serve,
     traces,
     user,
+    worker,
 )
 from assay.cli.context import MARKUP
 from assay.errors import AssayError
@@ -87,6 +88,7 @@ app = typer.Typer(
 COMMAND_GROUPS: Sequence[Callable[[typer.Typer], None]] = (
     demo.register,
     serve.register,
+    worker.register,
     project.register,
     user.register,
     release.register,

@@ -38,6 +38,18 @@ def serve(
     ] = None,
     db: DbOption = None,
     log_level: Annotated[LogLevel, typer.Option(help="How much the server logs.")] = "info",
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help=(
+                "Run the background worker (online scorers, implicit signals, routing "
+                "rules) in the server. Default: ASSAY_SERVE_WORKER, else on. Turn it off "
+                "when `assay worker` processes do the work."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the server: OTLP ingest on /v1/traces, the REST API and the web UI.
 
@@ -51,6 +63,8 @@ def serve(
         overrides["port"] = port
     if db is not None:
         overrides["database_url"] = db
+    if worker is not None:
+        overrides["serve_worker"] = worker
     settings = settings_of(ctx).model_copy(update=overrides)
     # Imported here: FastAPI, uvicorn and the UI templates take ~0.5 s to import,
     # which every other command would pay for nothing.

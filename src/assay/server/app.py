@@ -27,17 +27,23 @@ from assay.server.routes import (
 from assay.server.state import ServerState
 from assay.server.untraced import untraced_fastapi
 from assay.settings import Settings
+from assay.signals import BackgroundWorker
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, *, worker: bool = False
+) -> FastAPI:
     """Build the app: OTLP receiver, REST API under ``/api/v1`` and the web UI.
 
     Args:
         settings: Server settings; read from the environment when omitted.
         store: An open store; made from ``settings`` when omitted. The store is
             migrated to the latest schema at startup.
+        worker: Run the background worker (:class:`assay.signals.BackgroundWorker`)
+            for the app's lifetime. `assay serve` does unless told not to; an app
+            made for tests or embedding runs none unless asked.
     """
     settings = settings or Settings()
     owned = store is None
@@ -49,9 +55,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         state.writer.start()
         if settings.ingest_workers:
             state.pool = NormalizePool(settings.ingest_workers, settings.prices_file)
+        if worker:
+            state.worker = BackgroundWorker(the_store, settings)
+            state.worker.start()
         try:
             yield
         finally:
+            if state.worker is not None:
+                # Before the writer: the worker reads what the writer wrote last.
+                state.worker.stop()
+                state.worker = None
             if state.pool is not None:
                 state.pool.shutdown()
                 state.pool = None

@@ -58,7 +58,7 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
     store = Store(settings.resolved_database_url())
     ensure_current(store)
     check_exposure(settings, store)
-    app = create_app(settings, store)
+    app = create_app(settings, store, worker=settings.serve_worker)
     config = uvicorn.Config(
         app,
         host=settings.host,

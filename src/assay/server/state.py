@@ -11,6 +11,7 @@ from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
 from assay.settings import Settings
+from assay.signals import BackgroundWorker
 from assay.store.engine import Store
 
 
@@ -24,6 +25,7 @@ class ServerState:
     keys: KeyCache
     prices: PriceTable
     pool: NormalizePool | None = None
+    worker: BackgroundWorker | None = None
 
 
 def get_state(request: Request) -> ServerState:
