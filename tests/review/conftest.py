@@ -42,6 +42,7 @@ FIELDS: list[dict[str, Any]] = [
     {"name": "fix", "type": "correction", "required": False},
     {"name": "note", "type": "text"},
 ]
+ANNOTATORS = ("ann", "bo", "cy")
 GOOD = {"verdict": "good", "score": 5}
 BAD = {"verdict": "bad", "score": 1, "issues": ["wrong"], "fix": "Refunds take 5 days."}
 
@@ -105,7 +106,11 @@ def add_user(store: Store, name: str, role: str = "annotator") -> UserView:
         row = User(username=name, password_hash="!", role=role)
         session.add(row)
         session.flush()
-        return UserView(id=row.id, username=name, role=role, created_at=row.created_at)
+        return _view(row)
+
+
+def _view(row: User) -> UserView:
+    return UserView(id=row.id, username=row.username, role=row.role, created_at=row.created_at)
 
 
 @dataclass
@@ -137,10 +142,12 @@ class Review:
     def label(
         self, name: str, values: Any, *, now: datetime = NOW, rng: Any = None, **kw: Any
     ) -> SubmitResult:
-        """Claim the next item and label it."""
-        claim = self.claim(name, now=now, rng=rng)
-        assert claim is not None, f"nothing left for {name}"
-        return self.submit(name, claim.item_id, values, now=now, **kw)
+        """Claim the next item and label it, in one transaction."""
+        user = self.user(name)
+        with self.store.write_session() as session:
+            claim = claim_next(session, self.queue, user, now=now, rng=rng)
+            assert claim is not None, f"nothing left for {name}"
+            return submit(session, self.queue, user, claim.item_id, values, now=now, **kw)
 
     def refresh(self) -> QueueView:
         with self.store.session() as session:
@@ -163,7 +170,11 @@ def make_review(store: Store) -> MakeReview:
             queue = create_queue(session, project_id, {"name": name, "fields": FIELDS, **settings})
             for n in range(traces):
                 enqueue(session, project_id, queue.id, trace_id(n), reason="thumbs down")
-        review = Review(store, project_id, queue, [trace_id(n) for n in range(traces)], [])
+            annotators = [User(username=n, password_hash="!", role="annotator") for n in ANNOTATORS]
+            session.add_all(annotators)
+            session.flush()
+            users = {u.username: _view(u) for u in annotators}
+        review = Review(store, project_id, queue, [trace_id(n) for n in range(traces)], [], users)
         review.refresh()
         with store.session() as session:
             review.items = [i.id for i in list_items(session, review.queue, limit=500)]

@@ -6,7 +6,7 @@ import pytest
 
 from assay.datasets import CaseSpec, add_version, get_version, version_cases
 from assay.errors import NotFound
-from assay.review import PromotionResult, adjudicate, promote
+from assay.review import PromotionResult, adjudicate, item_labels, promote
 from assay.traces import TraceFilter
 
 from .conftest import BAD, GOOD, Review, later, trace_id
@@ -75,7 +75,9 @@ def test_resolved_items_become_cases_with_provenance(resolved: Review) -> None:
         "adjudicator": "judge",
         "resolved_at": later(100).isoformat(),
     }
-    assert len(provenance["annotation_ids"]) == 2
+    with review.store.session() as session:
+        labels = item_labels(session, review.items[1]).annotations
+    assert provenance["annotation_ids"] == [a.id for a in labels]
     assert unanimous.provenance["adjudicator"] is None
     assert unanimous.provenance["resolution"] == "unanimous"
 

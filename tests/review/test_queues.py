@@ -7,6 +7,7 @@ import pytest
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.review import (
     create_queue,
+    enqueue,
     enqueue_filtered,
     get_item,
     get_queue,
@@ -58,8 +59,11 @@ def test_update_settings_and_schema_only_before_annotations(review: Review) -> N
     review.label("ann", {"ok": True})
     queue = review.refresh()
     assert queue.instructions == "Read the KB."  # the refused update changed nothing
-    with store.write_session() as session, pytest.raises(Conflict, match="1 annotation"):
-        update_queue(session, queue, fields=FIELDS)
+    with store.write_session() as session:
+        with pytest.raises(Conflict, match="1 annotation"):
+            update_queue(session, queue, fields=FIELDS)
+        # The same schema again is no change.
+        assert update_queue(session, queue, fields=queue.schema.to_data()).schema == queue.schema
 
 
 def test_lowering_overlap_decides_items_that_have_enough_labels(make_review: MakeReview) -> None:
@@ -106,6 +110,15 @@ def test_enqueue_filtered_and_list_items(review: Review) -> None:
             enqueue_filtered(session, review.project_id, review.queue, TraceFilter(), limit=0)
         with pytest.raises(NotFound, match="no item 12345"):
             get_item(session, review.queue, 12345)
+
+
+def test_enqueue_puts_a_trace_in_a_queue_once(review: Review) -> None:
+    tid = add_trace(review.store, review.project_id, 9)
+    with review.store.write_session() as session:
+        assert enqueue(session, review.project_id, review.queue.id, tid, reason="sampled")
+        assert not enqueue(session, review.project_id, review.queue.id, tid)
+        assert not enqueue(session, review.project_id, review.queue.id, review.traces[0])
+    assert review.refresh().open == 5
 
 
 def test_queue_of_another_project_is_refused(review: Review, store: Store) -> None:

@@ -154,7 +154,8 @@ def update_queue(
     Raises:
         InvalidInput: A value is out of range or the schema is invalid; nothing changes.
         NotFound: The queue no longer exists.
-        Conflict: ``fields`` given for a queue that has annotations.
+        Conflict: ``fields`` that differ from the schema, for a queue that has
+            annotations.
     """
     row = session.get(ReviewQueue, queue.id)
     if row is None:
@@ -174,8 +175,11 @@ def update_queue(
     if agreement_floor is not None:
         changes["agreement_floor"] = check_agreement_floor(agreement_floor)
     schema = stored_schema(row)
+    new_schema = None
     if fields is not None:
-        schema = fields if isinstance(fields, LabelSchema) else parse_schema(fields)
+        new_schema = fields if isinstance(fields, LabelSchema) else parse_schema(fields)
+    if new_schema is not None and new_schema != schema:
+        schema = new_schema
         annotated = session.scalar(
             select(func.count()).select_from(Annotation).where(Annotation.queue_id == row.id)
         )
