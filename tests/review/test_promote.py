@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assay.datasets import CaseSpec, add_version, get_version, version_cases
-from assay.errors import NotFound
+from assay.errors import InvalidInput, NotFound
 from assay.review import PromotionResult, adjudicate, item_labels, promote
 from assay.traces import TraceFilter
 
@@ -98,6 +98,8 @@ def test_open_items_and_unknown_ids(resolved: Review) -> None:
     ]  # fmt: skip
     with pytest.raises(NotFound, match="has no item 999"):
         run(resolved, item_ids=[999])
+    with pytest.raises(InvalidInput, match="dataset name 'a@b' may not hold '@'"):
+        run(resolved, "a@b", item_ids=[resolved.items[3]])
     # Nothing to promote into a dataset that has no version: no version, no error.
     empty = run(resolved, "empty", item_ids=[resolved.items[3]])
     assert (empty.version, empty.created, empty.skipped[0].reason) == (

@@ -36,6 +36,7 @@ from assay.datasets import (
     VersionView,
     add_version,
     case_hash,
+    check_name,
     get_dataset,
     version_cases,
 )
@@ -125,6 +126,7 @@ def promote(
     """
     if queue.project_id != project_id:
         raise InvalidInput(f"queue {queue.name!r} belongs to another project")
+    check_name(dataset)
     items, skipped = _items(session, queue, item_ids, trace_filter)
     traces = _traces(session, project_id, [item.trace_id for item in items])
     labels = item_annotations(session, [item.id for item in items], gold=False)
