@@ -8,13 +8,24 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from assay.accounts import authenticate
 from assay.cli.main import app
 from assay.demo.corpus import load_exchanges
 from assay.store import Store
-from assay.store.models import Case, Feedback, Release, Run, Span, Trace
+from assay.store.models import (
+    Annotation,
+    Case,
+    Dataset,
+    Feedback,
+    QueueItem,
+    Release,
+    Run,
+    Span,
+    Trace,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -68,10 +79,39 @@ def test_demo_sets_up_everything_and_prints_next_steps(db_url) -> None:
             assert set(runs) == {"support-bot-v1", "support-bot-v2"}
             assert all(r.status == "completed" for r in runs.values())
             assert "gate" in json.loads(runs["support-bot-v2"].summary)
+            _check_review(session, password.group(1))
     finally:
         store.dispose()
     assert "Evaluated   dataset support-golden@1" in output
+    assert re.search(r"Reviewed\s+\d+ traces in queue triage", output)
+    assert "/p/support-bot/queues/triage/agreement" in output
     assert "/compare?baseline=support-bot-v1-on-support-golden-v1" in output
+
+
+def _check_review(session: Session, password: str) -> None:
+    """The review loop: routed items, three labels each, all resolved, and promoted
+    cases that lead back to their traces and labels."""
+    items = session.scalars(select(QueueItem)).all()
+    assert items, "no trace was routed to the triage queue"
+    assert {i.status for i in items} == {"resolved"}
+    assert all(i.rule_id is not None for i in items)
+    labels = session.scalars(select(Annotation)).all()
+    assert len(labels) == 3 * len(items)
+    for name in ("ana", "ben", "chiara"):
+        assert authenticate(session, name, password).role == "annotator"
+    regressions = session.scalar(select(Dataset).where(Dataset.name == "support-regressions"))
+    assert regressions is not None
+    promoted = [
+        json.loads(c.provenance)
+        for c in session.scalars(select(Case).where(Case.dataset_id == regressions.id))
+    ]
+    assert promoted
+    routed = {i.trace_id: i for i in items}
+    for provenance in promoted:
+        assert provenance["source"] == "review"
+        item = routed[provenance["trace_id"]]
+        assert len(provenance["annotation_ids"]) == 3
+        assert provenance["item_id"] == item.id
 
 
 def test_the_default_demo_gate_blocks_v2(tmp_path: Path) -> None:
@@ -92,5 +132,9 @@ def test_demo_runs_again_on_the_same_store(tmp_path) -> None:
             password = re.search(r"password (\S+)", output)
             assert password
             authenticate(session, "demo", password.group(1))
+            # Routed again, but no trace twice, and nobody labels an item twice.
+            items = session.scalar(select(func.count()).select_from(QueueItem))
+            labels = session.scalar(select(func.count()).select_from(Annotation))
+            assert labels == 3 * items
     finally:
         store.dispose()

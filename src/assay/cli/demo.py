@@ -41,8 +41,12 @@ def demo(
     retrieval, model and tool spans, some failures and user feedback. Then it builds
     the dataset `support-golden` from the traffic, runs both releases' bots over it,
     and gates v2 against v1: the gate fails, because v2 answers Italian questions
-    worse. Running it again adds traffic (and a dataset version) and resets the demo
-    password. Works offline.
+    worse. Then the review loop: routing rules send thumbs-down, failed and a 5%
+    calibration sample of traces to the queue `triage`; three simulated annotators
+    (ana, ben, chiara) label every item with realistic disagreement; the demo account
+    adjudicates the disputes; resolved items are promoted to the dataset
+    `support-regressions`, each case linked to its trace. Running it again adds
+    traffic (and dataset versions) and resets the demo passwords. Works offline.
     """
     # Imported here: the demo pulls in the server and the OTel SDK (~1 s).
     from assay.demo.run import run_demo, wait_forever
@@ -56,6 +60,7 @@ def demo(
         result = run_demo(settings, traces=traces, serve=not no_serve)
     failed = sum(t.failed for t in result.traces)
     ev = result.evaluation
+    rv = result.review
     p = result.project
     releases = sorted({t.release for t in result.traces})
     # With --no-serve the demo's server is gone: point at where `assay serve` will be.
@@ -75,11 +80,20 @@ def demo(
         "[bold]Gate[/]        v2 against v1: "
         + ("[green]passed[/]" if ev.gate.passed else "[red]failed[/]"),
         *[f"              [red]✗[/] {r.title}: {r.reason}" for r in ev.gate.failed],
+        f"[bold]Reviewed[/]    {rv.items} traces in queue triage, {rv.annotations} labels by "
+        f"{', '.join(rv.annotators)} ({rv.disputed} disputed, {rv.adjudicated} adjudicated); "
+        + (f"alpha {rv.alpha:.2f} on the verdict" if rv.alpha is not None else "no alpha yet"),
+        f"[bold]Promoted[/]    {rv.promoted} new cases to support-regressions"
+        + (f" (v{rv.dataset_version})" if rv.dataset_version else ""),
+        f"[bold]Annotators[/]  {', '.join(rv.annotators)} sign in with the same password",
         "",
         "[bold]Next steps[/]",
         f"  The comparison:    {url}/p/{p}/compare?baseline={ev.baseline}&candidate={ev.candidate}",
         f"  The dataset:       {url}/p/{p}/datasets/{ev.dataset.split('@')[0]}",
         f"  Browse failures:   {url}/p/{p}/traces?status=error",
+        f"  The review queue:  {url}/p/{p}/queues/triage",
+        f"  Agreement:         {url}/p/{p}/queues/triage/agreement",
+        f"  Regression cases:  {url}/p/{p}/datasets/support-regressions",
         f"  From the CLI:      assay traces ls --project {p} --status error --slice locale=it",
         f"  Gate in CI:        assay gate --policy {result.policy_file} --baseline "
         f"{ev.baseline} --candidate {ev.candidate} -p {p}",

@@ -1,5 +1,6 @@
-"""Orchestrating `assay demo`: store, project, releases, account, server, traffic, and
-the evaluation loop (dataset, runs, gate)."""
+"""Orchestrating `assay demo`: store, project, releases, account, server, traffic, the
+evaluation loop (dataset, runs, gate) and the review loop (rules, queue, annotators,
+adjudication, promotion)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ import uvicorn
 from assay.accounts import create_user, set_password
 from assay.demo.corpus import load_exchanges
 from assay.demo.evaluation import POLICY_TOML, DemoEvaluation, run_evaluation
+from assay.demo.review import DemoReview, run_review
 from assay.demo.traffic import SYSTEM_PROMPTS, ReleaseTraffic, SentTrace, send_traffic
 from assay.errors import ConfigError, Conflict, NotFound
 from assay.projects import create_api_key, create_project, get_project
 from assay.releases import register_release
 from assay.server.app import create_app
 from assay.settings import DEFAULT_DB_DIR, Settings
+from assay.signals import BackgroundWorker
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
 
@@ -103,6 +106,7 @@ class DemoResult:
     traces: list[SentTrace]
     feedback: int
     evaluation: DemoEvaluation
+    review: DemoReview
     policy_file: Path
     server: BackgroundServer | None
 
@@ -134,6 +138,7 @@ class BackgroundServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="assay-server", daemon=True)
         self.url = f"http://{settings.host}:{settings.port}"
+        self.worker = BackgroundWorker(store, settings)
 
     def start(self, timeout: float = 30.0) -> None:
         """Start and wait until the server answers."""
@@ -147,8 +152,15 @@ class BackgroundServer:
             time.sleep(0.05)
         raise ConfigError(f"the demo server did not start on {self.url}")
 
+    def start_worker(self) -> None:
+        """Run the background worker beside the server, as `assay serve` does, so
+        traffic sent to the demo server from now on is scored and routed."""
+        self.worker.start()
+
     def stop(self) -> None:
-        """Ask the server to finish and wait for it."""
+        """Ask the worker and the server to finish and wait for them."""
+        if self.worker.alive:
+            self.worker.stop()
         self.server.should_exit = True
         self.thread.join(30)
 
@@ -221,6 +233,9 @@ def run_demo(settings: Settings, *, traces: int = 240, serve: bool = True) -> De
         )
         feedback = send_feedback(server.url, api_key, sent)
         evaluation = run_evaluation(store, PROJECT)
+        # After the evaluation, so the gate keeps judging the traffic's own dataset;
+        # the review loop promotes into a dataset of its own.
+        review = run_review(store, PROJECT, password)
         policy_file = Path(DEFAULT_DB_DIR) / "demo-gate.toml"
         policy_file.parent.mkdir(parents=True, exist_ok=True)
         policy_file.write_text(POLICY_TOML)
@@ -237,10 +252,13 @@ def run_demo(settings: Settings, *, traces: int = 240, serve: bool = True) -> De
         traces=sent,
         feedback=feedback,
         evaluation=evaluation,
+        review=review,
         policy_file=policy_file,
         server=server if serve else None,
     )
-    if not serve:
+    if serve:
+        server.start_worker()
+    else:
         server.stop()
         store.dispose()
     return result
