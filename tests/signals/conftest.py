@@ -7,6 +7,7 @@ import contextlib
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,7 +90,20 @@ class Project:
     store: Store
     id: int
 
-    def trace(
+    def trace(self, n: int, **fields: Any) -> str:
+        """Insert trace ``n`` (see :meth:`row` for the fields); its id."""
+        with self.store.session() as session:
+            session.add(self.row(n, **fields))
+        return tid(n)
+
+    def traces(self, numbers: Iterable[int], **fields: Any) -> list[str]:
+        """Insert many traces in one transaction; their ids."""
+        rows = [self.row(n, **fields) for n in numbers]
+        with self.store.session() as session:
+            session.add_all(rows)
+        return [row.trace_id for row in rows]
+
+    def row(
         self,
         n: int,
         *,
@@ -102,34 +116,30 @@ class Project:
         model: str | None = "gpt-x",
         slices: dict[str, Any] | None = None,
         end_ns: int | None = None,
-    ) -> str:
-        """Insert trace ``n``; it starts ``start_s`` seconds after :data:`BASE`
-        (default: ``n`` minutes)."""
+    ) -> Trace:
+        """Trace ``n``, starting ``start_s`` seconds after :data:`BASE` (default: ``n``
+        minutes)."""
         start = datetime_to_ns(BASE) + int((n * 60 if start_s is None else start_s) * NS)
-        with self.store.session() as session:
-            session.add(
-                Trace(
-                    project_id=self.id,
-                    trace_id=tid(n),
-                    start_ns=start,
-                    end_ns=end_ns if end_ns is not None else start + int(duration_s * NS),
-                    status=status,
-                    input=input,
-                    output=output,
-                    session_id=session_id,
-                    model=model,
-                    service_name="svc",
-                    name="answer",
-                    release_ref="v1",
-                    prompt_tokens=10,
-                    completion_tokens=5,
-                    cost=0.01,
-                    slices=json.dumps(slices or {}),
-                    has_root=1,
-                    span_count=1,
-                )
-            )
-        return tid(n)
+        return Trace(
+            project_id=self.id,
+            trace_id=tid(n),
+            start_ns=start,
+            end_ns=end_ns if end_ns is not None else start + int(duration_s * NS),
+            status=status,
+            input=input,
+            output=output,
+            session_id=session_id,
+            model=model,
+            service_name="svc",
+            name="answer",
+            release_ref="v1",
+            prompt_tokens=10,
+            completion_tokens=5,
+            cost=0.01,
+            slices=json.dumps(slices or {}),
+            has_root=1,
+            span_count=1,
+        )
 
     def feedback(self, n: int, name: str, value: Any, *, source: str = "api") -> None:
         """Record feedback on trace ``n``."""

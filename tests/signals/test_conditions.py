@@ -181,8 +181,7 @@ def test_explain_shows_the_trace_value() -> None:
 
 
 def test_facts_load_in_one_query_per_table(project: Project) -> None:
-    for n in range(30):
-        project.trace(n, slices={"locale": "de"}, input='[{"role": "user", "content": "hi"}]')
+    project.traces(range(30), slices={"locale": "de"}, input='[{"role": "user", "content": "hi"}]')
     project.feedback(1, "thumbs", False)
     project.feedback(1, "thumbs", True)  # the latest wins
     project.feedback(2, "correction", "Paris")

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.settings import Settings
+from assay.signals.hits import rule_hits
+from assay.signals.rule_files import load_rules_file
 from assay.signals.rules import (
     create_rule,
     delete_rule,
     get_rule,
     list_rules,
-    load_rules_file,
     route,
-    rule_hits,
     update_rule,
 )
 from assay.signals.sampling import sampled
@@ -115,8 +115,7 @@ def test_a_trace_enters_a_queue_once_and_is_counted_once_per_rule(project: Proje
 
 def test_a_calibration_sample_keeps_its_share(project: Project) -> None:
     project.queue("calibration")
-    for n in range(200):
-        project.trace(n)
+    project.traces(range(200))
     with project.store.session() as session:
         rule = create_rule(session, project.id, "calibration", "calibration", sample_rate=0.2)
         report = route(session, project.id, [tid(n) for n in range(200)])
@@ -243,7 +242,8 @@ def test_concurrent_workers_enqueue_and_score_once(
     traces at once on PostgreSQL: every matching trace is enqueued exactly once, and
     every score job runs once."""
     triage = project.queue("triage")
-    traces = [project.trace(n, output="please" if n % 3 else "no") for n in range(60)]
+    traces = project.traces(range(0, 60, 3), output="no")
+    traces += project.traces((n for n in range(60) if n % 3), output="please")
     for n in range(0, 60, 4):
         project.feedback(n, "thumbs", False)
     project.scorer("polite", "counting")

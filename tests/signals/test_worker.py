@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from assay.settings import Settings
@@ -162,3 +163,42 @@ def test_background_worker_starts_and_stops(project: Project, settings: Settings
         assert background.stop(timeout=10)
     assert not background.alive
     assert list(_queue_items(project)) == [tid(0)]
+
+
+def test_a_trace_still_running_holds_the_cursor_but_not_the_traces_after_it(
+    project: Project, settings: Settings
+) -> None:
+    now_ns = datetime_to_ns(datetime.now(UTC))
+    project.trace(0)
+    running = project.trace(1, end_ns=now_ns)
+    project.trace(2)
+    worker = Worker(project.store, settings)
+    assert worker.run_once().traces == 2
+    with project.store.session() as session:
+        first_row = session.scalar(select(Trace.id).where(Trace.trace_id == tid(0)))
+        assert read_cursor(session, TRACES) == first_row
+    assert worker.run_once() == WorkerReport()
+    with project.store.session() as session:
+        session.execute(
+            update(Trace).where(Trace.trace_id == running).values(end_ns=now_ns - 60 * NS)
+        )
+    assert worker.run_once().traces == 1
+    with project.store.session() as session:
+        last_row = session.scalar(select(Trace.id).where(Trace.trace_id == tid(2)))
+        assert read_cursor(session, TRACES) == last_row
+        assert job_counts(session, project.id).done == 3
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_on_postgresql_new_rows_are_read_after_the_commit_lag(
+    project: Project, settings: Settings
+) -> None:
+    project.trace(0)
+    project.feedback(0, "thumbs", True)
+    moments = [datetime.now(UTC)]
+    lagging = settings.model_copy(update={"worker_commit_lag_s": 15.0})
+    worker = Worker(project.store, lagging, clock=lambda: moments[-1])
+    assert worker.run_once() == WorkerReport()
+    moments.append(moments[-1] + timedelta(seconds=15))
+    report = worker.run_once()
+    assert (report.traces, report.feedback) == (1, 1)

@@ -8,13 +8,15 @@ The pieces, in the order data flows through them:
   :class:`~assay.signals.facts.TraceFacts` loaded in batches;
 - :mod:`~assay.signals.implicit`: ``retried``, ``abandoned`` and ``edit_distance``;
 - :mod:`~assay.signals.online`: online scorers on sampled live traffic;
-- :mod:`~assay.signals.rules`: routing rules that enqueue traces for review;
+- :mod:`~assay.signals.rules`: routing rules that enqueue traces for review (from
+  files: :mod:`~assay.signals.rule_files`; their hit counts: :mod:`~assay.signals.hits`);
 - :mod:`~assay.signals.jobs` and :mod:`~assay.signals.worker`: the job queue and
   the worker that runs it (in ``assay serve`` or as ``assay worker``).
 """
 
 from assay.signals.conditions import Condition, parse_condition, parse_conditions
 from assay.signals.facts import TraceFacts, load_facts
+from assay.signals.hits import DayCount, RuleHits, rule_hits
 from assay.signals.implicit import ImplicitConfig, ImplicitSignal
 from assay.signals.online import (
     OnlineScorerView,
@@ -26,17 +28,15 @@ from assay.signals.online import (
     trace_scores,
     update_online_scorer,
 )
+from assay.signals.rule_files import load_rules_file, parse_rules
 from assay.signals.rules import (
     RouteReport,
-    RuleHits,
     RuleView,
     create_rule,
     delete_rule,
     get_rule,
     list_rules,
-    load_rules_file,
     route,
-    rule_hits,
     update_rule,
 )
 from assay.signals.worker import BackgroundWorker, Worker, WorkerReport
@@ -44,6 +44,7 @@ from assay.signals.worker import BackgroundWorker, Worker, WorkerReport
 __all__ = [
     "BackgroundWorker",
     "Condition",
+    "DayCount",
     "ImplicitConfig",
     "ImplicitSignal",
     "OnlineScorerView",
@@ -66,6 +67,7 @@ __all__ = [
     "load_rules_file",
     "parse_condition",
     "parse_conditions",
+    "parse_rules",
     "route",
     "rule_hits",
     "trace_scores",

@@ -40,17 +40,47 @@ def insert_new(
         How many rows were inserted.
     """
     dialect = session.get_bind().dialect
-    key = table.c[unique[0]]
+    if dialect.insert_returning:
+        return len(inserted_values(session, table, rows, unique=unique, column=unique[0]))
     inserted = 0
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        part = list(rows[start : start + ROWS_PER_STATEMENT])
+    for part in _parts(rows):
         statement = (
             insert_for(dialect.name, table)
             .values(part)
             .on_conflict_do_nothing(index_elements=unique)
         )
-        if dialect.insert_returning:
-            inserted += len(session.execute(statement.returning(key)).all())
-        else:
-            inserted += max(0, session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        inserted += max(0, session.execute(statement).rowcount)  # type: ignore[attr-defined]
     return inserted
+
+
+def inserted_values(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    unique: Sequence[str],
+    column: str,
+) -> list[Any]:
+    """Like :func:`insert_new`, but says which rows were new: their ``column`` values.
+
+    Needs ``RETURNING`` (PostgreSQL; SQLite 3.35 and later, which every supported
+    Python ships).
+    """
+    dialect = session.get_bind().dialect
+    values: list[Any] = []
+    for part in _parts(rows):
+        statement = (
+            insert_for(dialect.name, table)
+            .values(part)
+            .on_conflict_do_nothing(index_elements=unique)
+            .returning(table.c[column])
+        )
+        values.extend(session.scalars(statement))
+    return values
+
+
+def _parts(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    return [
+        list(rows[start : start + ROWS_PER_STATEMENT])
+        for start in range(0, len(rows), ROWS_PER_STATEMENT)
+    ]

@@ -22,45 +22,30 @@ errors                     ``status == error``                         0.2
 calibration sample         (none)                                      0.02
 =========================  ==========================================  ===========
 
-Rules load from a file (TOML, YAML or JSON) with :func:`load_rules_file`::
-
-    [[rules]]
-    name = "negative-feedback"
-    queue = "triage"
-    conditions = ["feedback.thumbs <= 0"]
-
-    [[rules]]
-    name = "calibration"
-    queue = "calibration"
-    sample_rate = 0.02
+Rules also load from files (:mod:`assay.signals.rule_files`), and
+:mod:`assay.signals.hits` tells how much each one routes.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-import yaml
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from assay.errors import ConfigError, Conflict, InvalidInput, NotFound
+from assay.errors import Conflict, InvalidInput, NotFound
 from assay.review import enqueue
 from assay.signals.conditions import Condition, conditions_json, load_conditions, parse_conditions
-from assay.signals.facts import load_facts, needs
-from assay.signals.inserts import insert_new
+from assay.signals.facts import chunks, load_facts, needs
+from assay.signals.inserts import inserted_values
 from assay.signals.sampling import check_rate, sampled
 from assay.store.models import ReviewQueue, RoutingRule, RuleMatch
 
 SAMPLER = "rule"
 """The sampling namespace of routing rules (see :func:`assay.signals.sampling.sampled`)."""
-
-_RULE_KEYS = frozenset({"name", "queue", "conditions", "sample_rate", "enabled", "description"})
 
 
 @dataclass(frozen=True)
@@ -110,7 +95,12 @@ def _view(row: RoutingRule, queue: str) -> RuleView:
     )
 
 
-def _queue(session: Session, project_id: int, ref: str | int) -> ReviewQueue:
+def find_queue(session: Session, project_id: int, ref: str | int) -> ReviewQueue:
+    """A review queue of the project by name or id.
+
+    Raises:
+        NotFound: The project has no such queue.
+    """
     query = select(ReviewQueue).where(ReviewQueue.project_id == project_id)
     if isinstance(ref, int):
         row = session.scalar(query.where(ReviewQueue.id == ref))
@@ -143,7 +133,12 @@ def _row(session: Session, project_id: int, ref: str | int) -> RoutingRule:
     return row
 
 
-def _check_name(name: Any) -> str:
+def check_rule_name(name: Any) -> str:
+    """A rule name, stripped.
+
+    Raises:
+        InvalidInput: Not 1-100 characters of text.
+    """
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise InvalidInput(f"rule name must be 1-100 characters; got {name!r}")
     return name.strip()
@@ -181,10 +176,10 @@ def create_rule(
         NotFound: No such queue in the project.
         Conflict: The project has a rule of that name.
     """
-    name = _check_name(name)
+    name = check_rule_name(name)
     parsed = parse_conditions(conditions, where=f"rule {name!r} conditions")
     rate = check_rate(sample_rate, field=f"rule {name!r} sample_rate")
-    target = _queue(session, project_id, queue)
+    target = find_queue(session, project_id, queue)
     taken = session.scalar(
         select(RoutingRule.id).where(RoutingRule.project_id == project_id, RoutingRule.name == name)
     )
@@ -241,7 +236,7 @@ def update_rule(
         Conflict: The new name is taken.
     """
     row = _row(session, project_id, ref)
-    if name is not None and _check_name(name) != row.name:
+    if name is not None and check_rule_name(name) != row.name:
         taken = session.scalar(
             select(RoutingRule.id).where(
                 RoutingRule.project_id == project_id, RoutingRule.name == name.strip()
@@ -257,7 +252,7 @@ def update_rule(
     if sample_rate is not None:
         row.sample_rate = check_rate(sample_rate, field=f"rule {row.name!r} sample_rate")
     if queue is not None:
-        row.queue_id = _queue(session, project_id, queue).id
+        row.queue_id = find_queue(session, project_id, queue).id
     if enabled is not None:
         row.enabled = int(enabled)
     if description is not None:
@@ -298,173 +293,6 @@ def list_rules(session: Session, project_id: int, *, enabled: bool | None = None
         _view(row, queues.get(row.queue_id, ""))
         for row in session.scalars(query.order_by(RoutingRule.name))
     ]
-
-
-def _read_document(path: Path) -> Any:
-    """A TOML, YAML or JSON file's content.
-
-    Raises:
-        ConfigError: The file cannot be read.
-        InvalidInput: Unknown extension, not UTF-8, or does not parse.
-    """
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml", ".json"):
-        raise InvalidInput(
-            f"{path}: unsupported rules file format {suffix!r}; use .toml, .yaml, .yml or .json"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read rules file: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    try:
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path}: invalid TOML: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path}: invalid YAML: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """One rule as a file gives it (checked, not yet stored)."""
-
-    name: str
-    queue: str | int
-    conditions: list[Condition]
-    sample_rate: float
-    enabled: bool
-    description: str
-
-
-def parse_rules(data: Any, *, source: str = "rules") -> list[RuleSpec]:
-    """Rules from parsed file content: a list of rule objects, or ``{"rules": [...]}``.
-
-    Raises:
-        InvalidInput: The content is not a list of rules, or a rule is malformed; the
-            message names the rule (by position and name) and the field.
-    """
-    if isinstance(data, Mapping) and set(data) == {"rules"}:
-        data = data["rules"]
-    if not isinstance(data, list):
-        raise InvalidInput(f"{source}: expected a list of rules (or a 'rules' list)")
-    specs: list[RuleSpec] = []
-    names: set[str] = set()
-    for index, item in enumerate(data):
-        where = f"{source}: rule {index + 1}"
-        if not isinstance(item, Mapping):
-            raise InvalidInput(f"{where}: expected an object; got {type(item).__name__}")
-        unknown = set(item) - _RULE_KEYS
-        if unknown:
-            raise InvalidInput(
-                f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}; "
-                f"known: {', '.join(sorted(_RULE_KEYS))}"
-            )
-        for key in ("name", "queue"):
-            if key not in item:
-                raise InvalidInput(f"{where}: {key!r} is missing")
-        try:
-            name = _check_name(item["name"])
-        except InvalidInput as exc:
-            raise InvalidInput(f"{where}: {exc}") from None
-        where = f"{source}: rule {name!r}"
-        if name in names:
-            raise InvalidInput(f"{where}: the name is given twice")
-        names.add(name)
-        queue = item["queue"]
-        if isinstance(queue, bool) or not isinstance(queue, str | int):
-            raise InvalidInput(f"{where}: 'queue' must be a queue name or id")
-        enabled = item.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise InvalidInput(f"{where}: 'enabled' must be true or false")
-        description = item.get("description", "")
-        if not isinstance(description, str):
-            raise InvalidInput(f"{where}: 'description' must be text")
-        specs.append(
-            RuleSpec(
-                name=name,
-                queue=queue,
-                conditions=parse_conditions(item.get("conditions"), where=f"{where} conditions"),
-                sample_rate=check_rate(item.get("sample_rate", 1.0), field=f"{where} sample_rate"),
-                enabled=enabled,
-                description=description,
-            )
-        )
-    return specs
-
-
-def load_rules_file(session: Session, project_id: int, path: str | Path) -> list[RuleView]:
-    """Create or update a project's rules from a file; rules not in the file stay.
-
-    A rule is matched by name: an existing one takes the file's queue, conditions,
-    rate, state and description. Every rule is checked before any is written.
-
-    Args:
-        session: The caller's session (the caller commits).
-        project_id: The project.
-        path: A ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
-
-    Returns:
-        The file's rules as stored, in file order.
-
-    Raises:
-        ConfigError: The file cannot be read.
-        InvalidInput: It does not parse, or a rule is malformed.
-        NotFound: A rule names a queue the project does not have.
-    """
-    file = Path(path)
-    specs = parse_rules(_read_document(file), source=str(file))
-    for spec in specs:
-        try:
-            _queue(session, project_id, spec.queue)
-        except NotFound as exc:
-            raise NotFound(f"{file}: rule {spec.name!r}: {exc}") from None
-    views: list[RuleView] = []
-    for spec in specs:
-        existing = session.scalar(
-            select(RoutingRule.id).where(
-                RoutingRule.project_id == project_id, RoutingRule.name == spec.name
-            )
-        )
-        conditions = [c.to_dict() for c in spec.conditions]
-        if existing is None:
-            views.append(
-                create_rule(
-                    session,
-                    project_id,
-                    spec.name,
-                    spec.queue,
-                    conditions=conditions,
-                    sample_rate=spec.sample_rate,
-                    enabled=spec.enabled,
-                    description=spec.description,
-                )
-            )
-        else:
-            views.append(
-                update_rule(
-                    session,
-                    project_id,
-                    existing,
-                    queue=spec.queue,
-                    conditions=conditions,
-                    sample_rate=spec.sample_rate,
-                    enabled=spec.enabled,
-                    description=spec.description,
-                )
-            )
-    return views
 
 
 @dataclass(frozen=True)
@@ -512,139 +340,44 @@ def route(session: Session, project_id: int, trace_ids: Sequence[str]) -> RouteR
     table: Table = RuleMatch.__table__  # type: ignore[assignment]
     matched = enqueued = 0
     for rule in rules:
-        hits = [fact for tid, fact in sorted(facts.items()) if fact.check(rule.conditions)]
-        new = 0
-        for fact in hits:
-            row = {"rule_id": rule.id, "trace_id": fact.trace_id, "enqueued": 0}
-            if not insert_new(session, table, [row], unique=["rule_id", "trace_id"]):
+        hits = {tid: fact for tid, fact in sorted(facts.items()) if fact.check(rule.conditions)}
+        if not hits:
+            continue
+        rows = [{"rule_id": rule.id, "trace_id": tid, "enqueued": 0} for tid in hits]
+        # Only the matches this call recorded go on: a match recorded before (by an
+        # earlier route, or by another worker a moment ago) was sampled and enqueued then.
+        new = inserted_values(
+            session, table, rows, unique=["rule_id", "trace_id"], column="trace_id"
+        )
+        if not new:
+            continue
+        session.execute(
+            update(RoutingRule)
+            .where(RoutingRule.id == rule.id)
+            .values(matches=RoutingRule.matches + len(new))
+        )
+        matched += len(new)
+        added: list[str] = []
+        for trace_id in sorted(new):
+            if not sampled(SAMPLER, rule.id, trace_id, rule.sample_rate):
                 continue
-            new += 1
-            if not sampled(SAMPLER, rule.id, fact.trace_id, rule.sample_rate):
-                continue
+            fact = hits[trace_id]
             reason = _reason(rule, rule.conditions, fact.explain(rule.conditions))
             if enqueue(
                 session,
                 project_id,
                 rule.queue_id,
-                fact.trace_id,
+                trace_id,
                 source="rule",
                 rule_id=rule.id,
                 reason=reason,
             ):
-                enqueued += 1
-                session.execute(
-                    update(RuleMatch)
-                    .where(RuleMatch.rule_id == rule.id, RuleMatch.trace_id == fact.trace_id)
-                    .values(enqueued=1)
-                )
-        if new:
+                added.append(trace_id)
+        for part in chunks(added):
             session.execute(
-                update(RoutingRule)
-                .where(RoutingRule.id == rule.id)
-                .values(matches=RoutingRule.matches + new)
+                update(RuleMatch)
+                .where(RuleMatch.rule_id == rule.id, RuleMatch.trace_id.in_(part))
+                .values(enqueued=1)
             )
-            matched += new
+        enqueued += len(added)
     return RouteReport(matched=matched, enqueued=enqueued)
-
-
-@dataclass(frozen=True)
-class DayCount:
-    """Matches on one UTC day."""
-
-    day: date
-    matches: int
-
-
-@dataclass(frozen=True)
-class RuleHits:
-    """How much a rule routes.
-
-    Attributes:
-        rule_id: The rule.
-        name: Its name.
-        queue: Its queue's name.
-        enabled: Whether it routes.
-        matches: Traces it matched, all time.
-        enqueued: Of those, traces it put in its queue.
-        last_match_at: When it last matched, if ever.
-        per_day: Matches per UTC day over the last ``days`` days, oldest first
-            (days without matches included, as 0).
-    """
-
-    rule_id: int
-    name: str
-    queue: str
-    enabled: bool
-    matches: int
-    enqueued: int
-    last_match_at: datetime | None
-    per_day: list[DayCount]
-
-
-def rule_hits(
-    session: Session, project_id: int, *, days: int = 14, now: datetime | None = None
-) -> list[RuleHits]:
-    """Per rule: matches, enqueued traces, the last match and matches per day.
-
-    Args:
-        session: The session to read with.
-        project_id: The project.
-        days: How many days (today included) ``per_day`` covers, 1-366.
-        now: The current time (for tests).
-
-    Raises:
-        InvalidInput: ``days`` out of range.
-    """
-    if not 1 <= days <= 366:
-        raise InvalidInput(f"days: must be between 1 and 366; got {days}")
-    rules = list_rules(session, project_id)
-    if not rules:
-        return []
-    ids = [rule.id for rule in rules]
-    totals = {
-        rule_id: (int(enqueued or 0), last)
-        for rule_id, enqueued, last in session.execute(
-            select(RuleMatch.rule_id, func.sum(RuleMatch.enqueued), func.max(RuleMatch.matched_at))
-            .where(RuleMatch.rule_id.in_(ids))
-            .group_by(RuleMatch.rule_id)
-        )
-    }
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    first = today - timedelta(days=days - 1)
-    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    # Bucketed in Python: the day of a timestamp is spelled differently on each dialect,
-    # and a rule's matches over a few weeks are few enough to read.
-    buckets: dict[tuple[int, date], int] = {}
-    for rule_id, at in session.execute(
-        select(RuleMatch.rule_id, RuleMatch.matched_at).where(
-            RuleMatch.rule_id.in_(ids), RuleMatch.matched_at >= start
-        )
-    ):
-        day = _utc(at).date()
-        buckets[(rule_id, day)] = buckets.get((rule_id, day), 0) + 1
-    out = []
-    for rule in rules:
-        enqueued, last = totals.get(rule.id, (0, None))
-        out.append(
-            RuleHits(
-                rule_id=rule.id,
-                name=rule.name,
-                queue=rule.queue,
-                enabled=rule.enabled,
-                matches=rule.matches,
-                enqueued=enqueued,
-                last_match_at=_utc(last) if last is not None else None,
-                per_day=[
-                    DayCount(
-                        first + timedelta(days=i),
-                        buckets.get((rule.id, first + timedelta(days=i)), 0),
-                    )
-                    for i in range(days)
-                ],
-            )
-        )
-    return out
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -5,8 +5,7 @@ One pass (:meth:`Worker.run_once`):
 1. **Traces.** New traces (beyond the ``traces`` cursor) whose last span ended
    ``worker_settle_s`` ago get their jobs: a ``score`` job per enabled online
    scorer that selects the trace, a ``session`` job for its session, and a
-   ``route`` job. A trace still receiving spans waits; the cursor stops before it,
-   and traces after it that have their route job already are not taken up twice.
+   ``route`` job (see :mod:`assay.signals.scans`).
 2. **Feedback.** New explicit feedback (beyond the ``feedback`` cursor) re-pends
    its trace's route job and its session's job.
 3. **Jobs.** Due jobs are claimed in batches and run: score jobs of a batch
@@ -36,14 +35,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from assay.experiments.scoring import Scoring
 from assay.settings import Settings
-from assay.signals.cursors import FEEDBACK, TRACES, advance_cursor, horizon, lock_cursor
-from assay.signals.facts import IMPLICIT_SOURCE, TraceFacts, chunks, facts_of, load_facts, needs
+from assay.signals.facts import TraceFacts, chunks, facts_of
 from assay.signals.implicit import (
     SESSION_LOOKBACK_NS,
     ImplicitConfig,
@@ -55,17 +53,12 @@ from assay.signals.jobs import (
     SCORE,
     SESSION,
     ClaimedJob,
-    NewJob,
-    add_jobs,
-    add_or_repend,
     claim,
     complete,
     defer,
     fail,
     repend,
     route_key,
-    score_key,
-    session_key,
 )
 from assay.signals.online import (
     OnlineScorerView,
@@ -76,21 +69,15 @@ from assay.signals.online import (
     view_of,
 )
 from assay.signals.rules import route
+from assay.signals.scans import scan_feedback, scan_traces
 from assay.store.engine import Store
-from assay.store.models import Feedback, Job, OnlineScorer, Trace
-from assay.traces.times import datetime_to_ns
+from assay.store.models import OnlineScorer, Trace
 
 log = logging.getLogger(__name__)
 
-SCAN_ROWS = 1000
-"""Most traces (or feedback rows) one scan takes up; a backlog drains over passes."""
 MAX_ROUNDS = 20
 """Most job batches one pass claims, so a long backlog of jobs does not hold off the
 next scan of new traces."""
-FUTURE_SKEW_NS = 3600 * 10**9
-"""A trace ending more than an hour in the future comes from a skewed clock; waiting
-for it to settle would hold the cursor for that long, so it is taken up at once."""
-_NS = 10**9
 _WRITE_ATTEMPTS = 3
 # SQLSTATEs of transactions the server aborted to resolve a conflict; trying again
 # succeeds. Only PostgreSQL sets them (SQLite's locks wait on the busy timeout).
@@ -142,11 +129,6 @@ class WorkerReport:
 def default_worker_id() -> str:
     """``host:pid:random``: tells workers apart in ``jobs.claimed_by``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _route_key_sql() -> Any:
-    # route_key() spelled in SQL, so a scan can skip traces already taken up.
-    return literal(f"{ROUTE}:") + cast(Trace.project_id, String) + literal(":") + Trace.trace_id
 
 
 async def _gather(coros: Sequence[Coroutine[Any, Any, OnlineVerdict]]) -> list[Any]:
@@ -235,128 +217,20 @@ class Worker:
     # -- scanning ----------------------------------------------------------------
 
     def _scan_traces(self, report: WorkerReport) -> None:
-        traces, added = self._write(self._scan_traces_in)
-        report.traces += traces
-        report.jobs_added += added
-
-    def _scan_traces_in(self, session: Session) -> tuple[int, int]:
-        now = self.now()
-        now_ns = datetime_to_ns(now)
-        settled_ns = now_ns - int(self.settings.worker_settle_s * _NS)
-        position = lock_cursor(session, TRACES)
-        if position is None:
-            return 0, 0
-        newest = int(session.scalar(select(func.max(Trace.id))) or 0)
-        limit_id = horizon(session, TRACES, newest, self._lag, now=now)
-        if limit_id <= position:
-            return 0, 0
-        taken = exists().where(Job.key == _route_key_sql())
-        rows = session.execute(
-            select(Trace.id, Trace.project_id, Trace.trace_id, Trace.end_ns, Trace.session_id)
-            .where(Trace.id > position, Trace.id <= limit_id, ~taken)
-            .order_by(Trace.id)
-            .limit(SCAN_ROWS)
-        ).all()
-
-        def settled(end_ns: int) -> bool:
-            return end_ns <= settled_ns or end_ns > now_ns + FUTURE_SKEW_NS
-
-        ready = [r for r in rows if settled(r.end_ns)]
-        waiting = [r for r in rows if not settled(r.end_ns)]
-        added = self._jobs_for(session, ready) if ready else 0
-        if waiting:
-            moved = waiting[0].id - 1
-        elif len(rows) < SCAN_ROWS:
-            moved = limit_id
-        else:
-            moved = rows[-1].id
-        if moved > position:
-            advance_cursor(session, TRACES, moved, now=now)
-        return len(ready), added
-
-    def _jobs_for(self, session: Session, rows: Sequence[Any]) -> int:
-        by_project: dict[int, list[Any]] = defaultdict(list)
-        for row in rows:
-            by_project[row.project_id].append(row)
-        scorers: dict[int, list[OnlineScorerView]] = defaultdict(list)
-        for part in chunks(sorted(by_project)):
-            for row in session.scalars(
-                select(OnlineScorer).where(
-                    OnlineScorer.project_id.in_(part), OnlineScorer.enabled == 1
-                )
-            ):
-                scorers[row.project_id].append(view_of(row))
-        score_jobs: list[NewJob] = []
-        session_jobs: list[NewJob] = []
-        route_jobs: list[NewJob] = []
-        for project_id, project_rows in by_project.items():
-            ends = {r.trace_id: r.end_ns for r in project_rows}
-            if scorers[project_id]:
-                tables: set[str] = set()
-                for scorer in scorers[project_id]:
-                    tables |= needs(scorer.filters)
-                facts = load_facts(session, project_id, list(ends), tables=tables)
-                for scorer in scorers[project_id]:
-                    created_ns = datetime_to_ns(scorer.created_at)
-                    score_jobs.extend(
-                        NewJob(project_id, SCORE, score_key(scorer.id, tid), tid, scorer.id)
-                        for tid, fact in facts.items()
-                        if ends[tid] >= created_ns and scorer.selects(fact)
-                    )
-            for row in project_rows:
-                if row.session_id:
-                    key = session_key(project_id, row.session_id)
-                    session_jobs.append(NewJob(project_id, SESSION, key, row.trace_id))
-                route_jobs.append(
-                    NewJob(project_id, ROUTE, route_key(project_id, row.trace_id), row.trace_id)
-                )
-        # Scores first, routes last: claimed oldest first, a trace's route job then
-        # tends to run after its scores and signals, not before them.
-        now = self.now()
-        added = add_jobs(session, score_jobs, now=now)
-        added += add_or_repend(session, session_jobs, now=now)
-        added += add_jobs(session, route_jobs, now=now)
-        return added
+        found = self._write(
+            partial(
+                scan_traces,
+                now=self.now(),
+                settle_s=self.settings.worker_settle_s,
+                lag_s=self._lag,
+            )
+        )
+        report.traces += found.rows
+        report.jobs_added += found.jobs_added
 
     def _scan_feedback(self, report: WorkerReport) -> None:
-        report.feedback += self._write(self._scan_feedback_in)
-
-    def _scan_feedback_in(self, session: Session) -> int:
-        now = self.now()
-        position = lock_cursor(session, FEEDBACK)
-        if position is None:
-            return 0
-        newest = int(session.scalar(select(func.max(Feedback.id))) or 0)
-        limit_id = horizon(session, FEEDBACK, newest, self._lag, now=now)
-        if limit_id <= position:
-            return 0
-        rows = session.execute(
-            select(Feedback.id, Feedback.project_id, Feedback.trace_id, Feedback.source)
-            .where(Feedback.id > position, Feedback.id <= limit_id)
-            .order_by(Feedback.id)
-            .limit(SCAN_ROWS)
-        ).all()
-        explicit = [r for r in rows if r.source != IMPLICIT_SOURCE]
-        by_project: dict[int, set[str]] = defaultdict(set)
-        for row in explicit:
-            by_project[row.project_id].add(row.trace_id)
-        keys: set[str] = set()
-        for project_id, trace_ids in by_project.items():
-            keys.update(route_key(project_id, tid) for tid in trace_ids)
-            for part in chunks(sorted(trace_ids)):
-                sessions = session.scalars(
-                    select(Trace.session_id).where(
-                        Trace.project_id == project_id,
-                        Trace.trace_id.in_(part),
-                        Trace.session_id.is_not(None),
-                    )
-                )
-                keys.update(session_key(project_id, sid) for sid in sessions if sid)
-        # A trace not taken up yet has no jobs: its scan will read this feedback.
-        repend(session, keys, now=now)
-        moved = rows[-1].id if len(rows) == SCAN_ROWS else limit_id
-        advance_cursor(session, FEEDBACK, moved, now=now)
-        return len(explicit)
+        found = self._write(partial(scan_feedback, now=self.now(), lag_s=self._lag))
+        report.feedback += found.rows
 
     # -- jobs --------------------------------------------------------------------
 
