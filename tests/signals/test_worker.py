@@ -153,11 +153,11 @@ def test_background_worker_starts_and_stops(project: Project, settings: Settings
     )
     background.start()
     try:
-        deadline = threading.Event()
-        for _ in range(200):
+        pause = threading.Event()
+        for _ in range(600):  # up to 30 s on a busy machine; a pass takes milliseconds
             if _queue_items(project):
                 break
-            deadline.wait(0.05)
+            pause.wait(0.05)
         assert background.alive
     finally:
         assert background.stop(timeout=10)
