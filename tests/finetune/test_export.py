@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from assay.accounts import create_user
 from assay.cli.main import app
 from assay.datasets import CaseSpec, add_version
 from assay.embeddings import Embedder, get_embedder
@@ -18,6 +19,7 @@ from assay.ingest.normalize import normalize_traces
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects import create_project, project_config
+from assay.review import claim_next, create_queue, enqueue, get_queue, promote, submit
 from assay.store import Store
 from assay.testing.otlp import export_trace_request, genai_llm_span
 from assay.traces import record_feedback
@@ -117,7 +119,8 @@ def test_without_an_embedder_only_exact_copies_are_excluded(store: Store, shop: 
     assert record["output"] == "Better answer."
     assert record["original_output"][0]["content"] == "Please contact support."
     assert record["input"][-1] == {"role": "user", "content": QUESTIONS["c" * 32]}
-    assert record["feedback"]["id"] > 0
+    assert record["correction"]["source"] == "feedback"
+    assert record["correction"]["id"] > 0
 
 
 def test_corrections_without_a_trace_or_text_are_skipped(store: Store, shop: int) -> None:
@@ -179,6 +182,12 @@ def test_cli_writes_the_file_and_reports_exclusions(sqlite_store: Store, tmp_pat
     bad = runner.invoke(app, [*args, "--format", "csv"])
     assert bad.exit_code == 2
     assert "--format must be one of openai, generic" in bad.stderr
+    review_only = runner.invoke(app, [*args, "--no-near-duplicates", "--source", "review"])
+    assert review_only.exit_code == 0
+    assert "Wrote 0 examples" in review_only.stdout
+    wrong = runner.invoke(app, [*args, "--source", "tickets"])
+    assert wrong.exit_code == 2
+    assert "--source must be one of feedback, review" in wrong.stderr
 
 
 def test_chat_cases_are_compared_by_their_last_user_message(store: Store, shop: int) -> None:
@@ -207,3 +216,55 @@ def test_a_trace_without_input_text_is_skipped(store: Store, shop: int) -> None:
     assert [(s.trace_id, s.reason) for s in result.skipped] == [
         ("f" * 32, "the trace has no input text")
     ]
+
+
+def _reviewed(store: Store, project_id: int, corrections: dict[str, str]) -> None:
+    """Each trace labelled in a one-annotator queue whose label carries a correction."""
+    with store.write_session() as session:
+        queue = create_queue(
+            session,
+            project_id,
+            {
+                "name": "fixes",
+                "overlap": 1,
+                "fields": [
+                    {"name": "ok", "type": "boolean"},
+                    {"name": "fix", "type": "correction", "required": False},
+                ],
+            },
+        )
+        user = create_user(session, "rev", "password-1", role="annotator")
+        for trace_id in corrections:
+            enqueue(session, project_id, queue.id, trace_id)
+    for _ in corrections:
+        with store.write_session() as session:
+            claim = claim_next(session, queue, user)
+            assert claim is not None
+            fix = corrections[claim.trace_id]
+            submit(session, queue, user, claim.item_id, {"ok": not fix, "fix": fix})
+
+
+def test_reviewed_corrections_are_a_source_and_promoted_ones_are_excluded(
+    store: Store, shop: int
+) -> None:
+    correct(store, shop, "a" * 32, "Feedback answer for a.")
+    _reviewed(store, shop, {"b" * 32: "Reviewed answer for b.", "c" * 32: ""})
+    result = export_corrections(store, shop, format="generic")
+    by_trace = {r["trace_id"]: r for r in result.records}
+    assert set(by_trace) == {"a" * 32, "b" * 32}  # c's label has no correction
+    assert by_trace["b" * 32]["output"] == "Reviewed answer for b."
+    assert by_trace["b" * 32]["correction"]["source"] == "review"
+    assert by_trace["b" * 32]["correction"]["queue"] == "fixes"
+    only_feedback = export_corrections(store, shop, sources=("feedback",))
+    assert only_feedback.corrections == 1
+    # Once promoted, b is an eval case: its correction must not train a model.
+    with store.write_session() as session:
+        queue = get_queue(session, shop, "fixes")
+        promote(session, shop, queue, "regressions")
+    guarded = export_corrections(store, shop, sources=("review",))
+    assert guarded.records == []
+    assert [(e.trace_id, e.kind, e.dataset) for e in guarded.excluded] == [
+        ("b" * 32, "exact", "regressions")
+    ]
+    with pytest.raises(InvalidInput, match="sources must be"):
+        export_corrections(store, shop, sources=("tickets",))  # type: ignore[arg-type]

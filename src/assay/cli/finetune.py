@@ -48,13 +48,24 @@ def export(
             "--format",
             metavar="FORMAT",
             help='openai: chat fine-tuning lines ({"messages": [...]}); generic: trace '
-            "id, input, corrected and original output, and the feedback.",
+            "id, input, corrected and original output, and where the correction came from.",
         ),
     ] = "openai",
     feedback: Annotated[
         str,
         typer.Option(metavar="NAME", help="The feedback whose text value is the corrected answer."),
     ] = "correction",
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            metavar="SOURCE",
+            help="Where corrections come from: feedback (text feedback named by "
+            "--feedback) or review (the correction field of resolved review-queue items). "
+            "Repeat for both; both by default.",
+            show_default=False,
+        ),
+    ] = None,
     near: Annotated[
         bool,
         typer.Option(
@@ -70,15 +81,20 @@ def export(
 ) -> None:
     """Write corrections as fine-tuning examples, leaving out every eval case's question.
 
-    Each trace's newest correction becomes one example: the trace's input messages
-    and the corrected answer. Examples whose question equals (case and whitespace
+    Each trace's newest correction (text feedback, or the correction field of a
+    resolved review item) becomes one example: the trace's input messages and the
+    corrected answer. Examples whose question equals (case and whitespace
     ignored) or nearly equals an input of any case of any dataset of the project are
     excluded and listed, so eval cases never leak into training data.
     """
-    from assay.finetune import FORMATS, export_corrections
+    from assay.finetune import FORMATS, SOURCES, export_corrections
 
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    chosen = tuple(dict.fromkeys(sources or SOURCES))
+    for source in chosen:
+        if source not in SOURCES:
+            raise InvalidInput(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
     embedder = None
     if near:
         # Imported here: the embedder brings NumPy and onnxruntime.
@@ -95,6 +111,7 @@ def export(
             format=fmt,
             embedder=embedder,
             threshold=near_threshold,
+            sources=chosen,  # type: ignore[arg-type]
         )
     try:
         out.write_bytes(result.jsonl())

@@ -1,9 +1,15 @@
 """Corrections to fine-tuning JSONL records, with a guard against eval contamination.
 
-The source is feedback named ``correction`` (any name can be chosen) whose value is
-text: the answer the app should have given. The newest correction of a trace wins.
-Its example is the trace's input as chat messages (text input becomes one user
-message) followed by the corrected answer as the assistant's message.
+Two sources give the answer the app should have given:
+
+- **feedback** named ``correction`` (any name can be chosen) whose value is text;
+- **review**: resolved review-queue items whose final label has a non-empty
+  ``correction`` field (the label an adjudicator set, or the one the annotators
+  agreed on).
+
+The newest correction of a trace wins, whichever its source. Its example is the
+trace's input as chat messages (text input becomes one user message) followed by
+the corrected answer as the assistant's message.
 
 The guard compares each example's question (its last user message, or the whole
 input when there is none) with the input of every case ever added to any dataset of
@@ -15,7 +21,9 @@ the project, all versions included:
   datasets' near-duplicate default, 0.95, unless given), when an embedder is given.
 
 Excluded examples are listed with the case they collide with; corrections whose
-trace has not arrived or has no input are listed as skipped.
+trace has not arrived or has no input are listed as skipped. A reviewed item that
+was promoted to a dataset is therefore excluded: its question is an eval case now.
+Choose per item whether a correction tests the app or trains it, not both.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from sqlalchemy import select
 
 from assay.datasets.cases import duplicate_key, input_text
 from assay.errors import InvalidInput
-from assay.store.models import Case, Dataset, Feedback, Trace
+from assay.review import parse_schema
+from assay.review.decision import load_label
+from assay.store.models import Case, Dataset, Feedback, QueueItem, ReviewQueue, Trace
 from assay.store.reads import load_json
 from assay.traces.content import Message, parse_content
 from assay.traces.times import as_utc
@@ -40,6 +50,8 @@ if TYPE_CHECKING:
 
 Format = Literal["openai", "generic"]
 FORMATS: tuple[Format, ...] = ("openai", "generic")
+Source = Literal["feedback", "review"]
+SOURCES: tuple[Source, ...] = ("feedback", "review")
 DEFAULT_THRESHOLD = 0.95
 _ROLES = ("system", "user", "assistant", "tool", "developer")
 
@@ -80,7 +92,7 @@ class FinetuneExport:
     Attributes:
         format: ``openai`` (chat fine-tuning JSONL) or ``generic``.
         records: One JSON-ready object per example.
-        corrections: Corrections found (newest per trace).
+        corrections: Corrections found (newest per trace, over the sources read).
         excluded: Left out for colliding with an eval case.
         skipped: Left out for another reason.
         cases_checked: Eval cases compared against.
@@ -101,6 +113,17 @@ class FinetuneExport:
 
 
 @dataclass(frozen=True, slots=True)
+class _Correction:
+    """One corrected answer for a trace, from either source."""
+
+    trace_id: str
+    span_id: str | None
+    answer: str
+    origin: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class _Example:
     trace_id: str
     span_id: str | None
@@ -108,9 +131,7 @@ class _Example:
     question: str
     answer: str
     original: Any
-    feedback_id: int
-    comment: str | None
-    created_at: datetime
+    origin: dict[str, Any]
 
 
 def export_corrections(
@@ -121,6 +142,7 @@ def export_corrections(
     format: Format = "openai",
     embedder: Embedder | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    sources: tuple[Source, ...] = SOURCES,
 ) -> FinetuneExport:
     """Build fine-tuning records from a project's corrections.
 
@@ -132,18 +154,30 @@ def export_corrections(
             trace id, input, corrected and original output, and the feedback.
         embedder: Checks near duplicates when given; exact ones are always checked.
         threshold: Cosine similarity that counts as near (0.5 to 1).
+        sources: Where corrections come from: ``feedback``, ``review`` or both.
 
     Raises:
-        InvalidInput: Unknown format, empty feedback name or a threshold out of range.
+        InvalidInput: Unknown format or source, empty feedback name or a threshold
+            out of range.
     """
     if format not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown or not sources:
+        raise InvalidInput(
+            f"sources must be some of {', '.join(SOURCES)}, got {', '.join(map(str, sources))!r}"
+        )
     if not feedback_name.strip():
         raise InvalidInput("feedback name must not be empty")
     if not 0.5 <= threshold <= 1.0:
         raise InvalidInput(f"threshold must be between 0.5 and 1, got {threshold}")
     with store.session() as session:
-        examples, skipped, found = _examples(session, project_id, feedback_name)
+        corrections: list[_Correction] = []
+        if "feedback" in sources:
+            corrections += _feedback_corrections(session, project_id, feedback_name)
+        if "review" in sources:
+            corrections += _review_corrections(session, project_id)
+        examples, skipped, found = _examples(session, project_id, corrections)
         cases = _cases(session, project_id)
     excluded, kept = _guard(examples, cases, embedder, threshold, store)
     records = [_record(e, format) for e in kept]
@@ -158,57 +192,121 @@ def export_corrections(
     )
 
 
-def _examples(
-    session: Any, project_id: int, feedback_name: str
-) -> tuple[list[_Example], list[Skipped], int]:
-    rows = session.execute(
-        select(Feedback, Trace.id, Trace.input, Trace.output)
-        .outerjoin(
-            Trace,
-            (Trace.project_id == Feedback.project_id) & (Trace.trace_id == Feedback.trace_id),
-        )
+def _feedback_corrections(session: Any, project_id: int, feedback_name: str) -> list[_Correction]:
+    rows = session.scalars(
+        select(Feedback)
         .where(
             Feedback.project_id == project_id,
             Feedback.name == feedback_name,
             Feedback.value_text.is_not(None),
             Feedback.value_num.is_(None),
         )
-        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .order_by(Feedback.created_at, Feedback.id)
+    )
+    return [
+        _Correction(
+            trace_id=row.trace_id,
+            span_id=row.span_id,
+            answer=row.value_text or "",
+            origin={
+                "source": "feedback",
+                "id": row.id,
+                "comment": row.comment,
+                "created_at": as_utc(row.created_at).isoformat(),
+            },
+            created_at=as_utc(row.created_at),
+        )
+        for row in rows
+    ]
+
+
+def _review_corrections(session: Any, project_id: int) -> list[_Correction]:
+    """The correction fields of resolved items' final labels."""
+    rows = session.execute(
+        select(QueueItem, ReviewQueue.name, ReviewQueue.label_schema)
+        .join(ReviewQueue, ReviewQueue.id == QueueItem.queue_id)
+        .where(
+            QueueItem.project_id == project_id,
+            QueueItem.status == "resolved",
+            QueueItem.label.is_not(None),
+        )
     ).all()
-    seen: set[str] = set()
+    out: list[_Correction] = []
+    fields: dict[str, list[str]] = {}
+    for item, queue, schema_text in rows:
+        if queue not in fields:
+            schema = parse_schema(load_json(schema_text))
+            fields[queue] = [f.name for f in schema.fields if f.type == "correction"]
+        label = load_label(item.label) or {}
+        for name in fields[queue]:
+            answer = label.get(name)
+            if not isinstance(answer, str) or not answer.strip():
+                continue
+            resolved = as_utc(item.resolved_at or item.created_at)
+            out.append(
+                _Correction(
+                    trace_id=item.trace_id,
+                    span_id=None,
+                    answer=answer,
+                    origin={
+                        "source": "review",
+                        "queue": queue,
+                        "item_id": item.id,
+                        "field": name,
+                        "resolution": item.resolution,
+                        "created_at": resolved.isoformat(),
+                    },
+                    created_at=resolved,
+                )
+            )
+            break  # the first correction field of the schema
+    return out
+
+
+def _examples(
+    session: Any, project_id: int, corrections: list[_Correction]
+) -> tuple[list[_Example], list[Skipped], int]:
+    newest: dict[str, _Correction] = {}
+    for c in sorted(corrections, key=lambda c: c.created_at):
+        newest[c.trace_id] = c
+    traces = (
+        {
+            trace_id: (stored_input, stored_output)
+            for trace_id, stored_input, stored_output in session.execute(
+                select(Trace.trace_id, Trace.input, Trace.output).where(
+                    Trace.project_id == project_id, Trace.trace_id.in_(list(newest))
+                )
+            )
+        }
+        if newest
+        else {}
+    )
     examples: list[_Example] = []
     skipped: list[Skipped] = []
-    for feedback, trace_pk, stored_input, stored_output in rows:
-        if feedback.trace_id in seen:
-            continue  # an older correction of the same trace
-        seen.add(feedback.trace_id)
-        answer = feedback.value_text or ""
-        if not answer.strip():
-            skipped.append(Skipped(feedback.trace_id, "the correction is empty"))
+    for correction in sorted(newest.values(), key=lambda c: c.created_at):
+        if not correction.answer.strip():
+            skipped.append(Skipped(correction.trace_id, "the correction is empty"))
             continue
-        if trace_pk is None:
-            skipped.append(Skipped(feedback.trace_id, "the trace has not arrived"))
+        if correction.trace_id not in traces:
+            skipped.append(Skipped(correction.trace_id, "the trace has not arrived"))
             continue
+        stored_input, stored_output = traces[correction.trace_id]
         messages = _messages(parse_content(stored_input))
         if not messages:
-            skipped.append(Skipped(feedback.trace_id, "the trace has no input text"))
+            skipped.append(Skipped(correction.trace_id, "the trace has no input text"))
             continue
-        question = _question(messages)
         examples.append(
             _Example(
-                trace_id=feedback.trace_id,
-                span_id=feedback.span_id,
+                trace_id=correction.trace_id,
+                span_id=correction.span_id,
                 messages=messages,
-                question=question,
-                answer=answer,
+                question=_question(messages),
+                answer=correction.answer,
                 original=parse_content(stored_output),
-                feedback_id=feedback.id,
-                comment=feedback.comment,
-                created_at=as_utc(feedback.created_at),
+                origin=correction.origin,
             )
         )
-    examples.reverse()  # oldest first, as the corrections were made
-    return examples, skipped, len(seen)
+    return examples, skipped, len(newest)
 
 
 def _messages(content: Any) -> list[Message]:
@@ -311,9 +409,5 @@ def _record(example: _Example, format: Format) -> dict[str, Any]:
         "input": example.messages,
         "output": example.answer,
         "original_output": example.original,
-        "feedback": {
-            "id": example.feedback_id,
-            "comment": example.comment,
-            "created_at": example.created_at.isoformat(),
-        },
+        "correction": example.origin,
     }

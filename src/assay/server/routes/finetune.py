@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from assay.finetune import export_corrections
+from assay.finetune import SOURCES, export_corrections
 from assay.server.auth import ApiProject
 from assay.server.state import ServerState, get_state
 
@@ -77,11 +77,20 @@ def finetune_export(
     threshold: Annotated[
         float, Query(ge=0.5, le=1.0, description="Cosine similarity that counts as near.")
     ] = 0.95,
+    source: Annotated[
+        list[Literal["feedback", "review"]] | None,
+        Query(
+            description="Where corrections come from (repeat for both; both by default): "
+            "`feedback` (text feedback named by `feedback`) or `review` (the correction "
+            "field of resolved review-queue items)."
+        ),
+    ] = None,
 ) -> FinetuneExportOut:
     """Corrections as fine-tuning examples; questions of the project's eval cases left out.
 
     The same as `assay finetune export`: each trace's newest correction (feedback whose
-    value is text) becomes the trace's input messages plus the corrected answer.
+    value is text, or the correction field of a resolved review item) becomes the
+    trace's input messages plus the corrected answer.
     """
     result = export_corrections(
         state.store,
@@ -90,6 +99,7 @@ def finetune_export(
         format=format,
         embedder=_embedder() if near_duplicates else None,
         threshold=threshold,
+        sources=tuple(dict.fromkeys(source)) if source else SOURCES,
     )
     return FinetuneExportOut.model_validate(
         {
