@@ -514,7 +514,7 @@ def test_bad_file_names_the_file_and_the_problem(
 
 def test_unsupported_extension_is_invalid_input(tmp_path: Path) -> None:
     path = write(tmp_path, "release.ini", "name = v")
-    with pytest.raises(InvalidInput, match=r"unsupported manifest format '\.ini'"):
+    with pytest.raises(InvalidInput, match=r"unsupported format '\.ini' for a release manifest"):
         load_manifest(path)
 
 

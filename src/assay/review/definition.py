@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assay.datasets.registry import check_name
-from assay.errors import ConfigError, InvalidInput
-from assay.releases.formats import _load_json, _load_yaml
+from assay.documents import DocumentFormat, parse_document, read_document
+from assay.errors import InvalidInput
 from assay.review.schema import LabelSchema, parse_schema
 from assay.stats.agreement import ALPHA_FLOOR
 
-DefinitionFormat = Literal["json", "toml", "yaml"]
+DefinitionFormat = DocumentFormat
 
 MAX_NAME_LENGTH = 100
 MAX_OVERLAP = 20
@@ -60,12 +58,6 @@ _KEYS = frozenset(
         "fields",
     }
 )
-_FORMATS: dict[str, DefinitionFormat] = {
-    ".json": "json",
-    ".toml": "toml",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,19 +193,7 @@ def parse_queue_text(
     Raises:
         InvalidInput: The text does not parse or is not a valid definition.
     """
-    data: Any
-    if fmt == "json":
-        data = _load_json(text, source)
-    elif fmt == "toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(f"{source}: invalid TOML: {exc}") from exc
-    elif fmt == "yaml":
-        data = _load_yaml(text, source)
-    else:
-        raise InvalidInput(f"{source}: unknown format {fmt!r}; use json, toml or yaml")
-    return parse_queue_definition(data, source=source)
+    return parse_queue_definition(parse_document(text, fmt, source=source), source=source)
 
 
 def load_queue_definition(path: str | os.PathLike[str]) -> QueueDefinition:
@@ -225,18 +205,4 @@ def load_queue_definition(path: str | os.PathLike[str]) -> QueueDefinition:
             does not parse, or is not a valid definition (the message names the file
             and the key).
     """
-    file = Path(path)
-    fmt = _FORMATS.get(file.suffix.lower())
-    if fmt is None:
-        raise InvalidInput(
-            f"{file}: unsupported format {file.suffix!r}; use .json, .toml, .yaml or .yml"
-        )
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read queue definition: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    return parse_queue_text(text, fmt, source=str(file))
+    return parse_queue_definition(read_document(path, "queue definition"), source=str(path))
