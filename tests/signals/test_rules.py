@@ -218,8 +218,9 @@ def test_rules_load_from_files(project: Project, tmp_path: Path) -> None:
         ),
         ("r.json", '[{"name": "a", "queue": "nope"}]', "rule 'a': review queue 'nope' does not"),
         ("r.json", "[{", r"r\.json: invalid JSON at line 1"),
+        ("r.json", '[{"name": "a", "name": "b", "queue": "triage"}]', "duplicate key 'name'"),
         ("r.yaml", "- name: [", r"r\.yaml: invalid YAML"),
-        ("r.txt", "", "unsupported rules file format '.txt'"),
+        ("r.txt", "", "unsupported format '.txt' for a rules file"),
         ("r.json", '{"name": "a"}', "expected a list of rules"),
     ],
 )

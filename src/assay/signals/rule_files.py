@@ -12,25 +12,25 @@
     queue = "calibration"
     sample_rate = 0.02
 
-YAML and JSON take a list of rule objects, or ``{"rules": [...]}``. Conditions are
+YAML and JSON take a list of rule objects, or ``{"rules": [...]}``. Files are read
+strictly by :mod:`assay.documents` (duplicate keys and ``NaN`` refused, YAML 1.2
+scalars). Conditions are
 given in either form (see :mod:`assay.signals.conditions`). A rule of a name the
 project has is updated; the others are created; rules not in the file stay.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.errors import ConfigError, InvalidInput, NotFound
+from assay.documents import read_document
+from assay.errors import InvalidInput, NotFound
 from assay.signals.conditions import Condition, parse_conditions
 from assay.signals.rules import (
     RuleView,
@@ -43,42 +43,6 @@ from assay.signals.sampling import check_rate
 from assay.store.models import RoutingRule
 
 _RULE_KEYS = frozenset({"name", "queue", "conditions", "sample_rate", "enabled", "description"})
-
-
-def _read_document(path: Path) -> Any:
-    """A TOML, YAML or JSON file's content.
-
-    Raises:
-        ConfigError: The file cannot be read.
-        InvalidInput: Unknown extension, not UTF-8, or does not parse.
-    """
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml", ".json"):
-        raise InvalidInput(
-            f"{path}: unsupported rules file format {suffix!r}; use .toml, .yaml, .yml or .json"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read rules file: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    try:
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path}: invalid TOML: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path}: invalid YAML: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -169,7 +133,7 @@ def load_rules_file(session: Session, project_id: int, path: str | Path) -> list
         NotFound: A rule names a queue the project does not have.
     """
     file = Path(path)
-    specs = parse_rules(_read_document(file), source=str(file))
+    specs = parse_rules(read_document(file, "rules file"), source=str(file))
     for spec in specs:
         try:
             find_queue(session, project_id, spec.queue)
