@@ -14,13 +14,19 @@ from assay.ingest.writer import Writer
 from assay.projects.keys import KeyCache
 from assay.server import errors, ui
 from assay.server.routes import (
+    annotate,
     datasets,
     feedback,
     finetune,
     health,
+    online_scorers,
     otlp,
     projects,
+    queue_items,
+    queue_stats,
+    queues,
     releases,
+    rules,
     runs,
     traces,
 )
@@ -97,6 +103,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(otlp.router)
     for module in (projects, releases, traces, feedback, datasets, runs, finetune):
+        app.include_router(module.router)
+    for module in (queues, queue_items, queue_stats, annotate, rules, online_scorers):
         app.include_router(module.router)
     ui.install(app)
     return app

@@ -1,6 +1,6 @@
 """Fixtures for REST API tests: the app on a migrated store (both dialects), two
-projects with API keys, admin and non-admin accounts, and OTLP ingest through the
-real ``/v1/traces`` route."""
+projects with API keys, admin and non-admin accounts, user API keys, and OTLP ingest
+through the real ``/v1/traces`` route."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from assay.accounts import create_user
+from assay.accounts import create_user, create_user_key
 from assay.projects import create_api_key, create_project
 from assay.server import create_app
 from assay.settings import Settings
 from assay.store import Store
-from assay.testing.otlp import export_trace_request
+from assay.store.models import User
+from assay.testing.otlp import IdFactory, export_trace_request, make_span
 
 # 2025-11-20T00:53:20Z.
 T0 = 1_763_600_000_000_000_000
@@ -96,6 +97,19 @@ def annotator_headers(store: Store) -> dict[str, str]:
     return basic("ann", ADMIN_PASSWORD)
 
 
+def person(store: Store, username: str, role: str = "annotator") -> dict[str, str]:
+    """Headers of a user API key acting as a new user of that role.
+
+    The user is inserted as a row without a usable password: keys never need one,
+    and an Argon2 hash costs ~50 ms a user.
+    """
+    with store.write_session() as session:
+        session.add(User(username=username, password_hash="!", role=role))
+        session.flush()
+        key = create_user_key(session, username)
+    return {"Authorization": f"Bearer {key.secret}"}
+
+
 def send(
     client: TestClient,
     project: Project,
@@ -115,3 +129,25 @@ def send(
     )
     assert response.status_code == 200, response.text
     return spans[0].trace_id.hex()
+
+
+_asked = IdFactory("routes.conftest.ask")
+
+
+def ask(
+    client: TestClient,
+    project: Project,
+    question: str,
+    answer: str = "ok",
+    *,
+    start_ns: int = T0,
+    resource: Mapping[str, Any] | None = None,
+) -> str:
+    """Send a one-span trace with this input and output; returns its trace id."""
+    attributes = {
+        "openinference.span.kind": "CHAIN",
+        "input.value": question,
+        "output.value": answer,
+    }
+    span = make_span("ask", attributes=attributes, start_ns=start_ns, status="ok", ids=_asked)
+    return send(client, project, [span], resource=resource)

@@ -10,7 +10,18 @@ import pytest
 from pydantic import BaseModel
 
 from assay.server.openapi import REGENERATE, build_schema, render
-from assay.server.routes import feedback, projects, releases, traces
+from assay.server.routes import (
+    annotate,
+    feedback,
+    online_scorers,
+    projects,
+    queue_items,
+    queue_stats,
+    queues,
+    releases,
+    rules,
+    traces,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 COMMITTED = REPO / "openapi.json"
@@ -39,7 +50,21 @@ def test_every_api_route_is_documented() -> None:
             assert operation.get("description"), f"{where} has no docstring"
 
 
-@pytest.mark.parametrize("module", [feedback, projects, releases, traces])
+@pytest.mark.parametrize(
+    "module",
+    [
+        feedback,
+        projects,
+        releases,
+        traces,
+        queues,
+        queue_items,
+        queue_stats,
+        annotate,
+        rules,
+        online_scorers,
+    ],
+)
 def test_every_api_model_field_is_described(module: ModuleType) -> None:
     models = [
         value
