@@ -27,7 +27,8 @@ from assay.server.ui import (
     signin,
     trace_pages,
 )
-from assay.server.ui.access import install_guard
+from assay.server.ui.access import RoleRequired, install_guard
+from assay.server.ui.layout import role_refused
 from assay.server.ui.sessions import SessionManager, user_from_session
 from assay.server.ui.templating import STATIC_DIR, STATIC_PREFIX
 
@@ -52,5 +53,6 @@ def install(app: FastAPI) -> None:
     state: ServerState = app.state.assay
     app.state.assay_ui_sessions = SessionManager(state.settings, state.store)
     install_guard(app)
+    app.add_exception_handler(RoleRequired, role_refused)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)

@@ -1,7 +1,15 @@
-"""Who may see a UI page: the sign-in guard and the ``next`` redirect target.
+"""Who may see a UI page: the sign-in guard, the role check and the ``next`` target.
 
 Every UI page except ``/login`` and the static assets depends on :data:`Viewer`;
 a request without a signed-in session is redirected to ``/login?next=<page>``.
+
+Roles (``assay.accounts.ROLES``) decide the rest, here and nowhere else:
+
+- ``annotator``: the review queues only (label items, see queue and agreement
+  pages). Traces, releases, datasets, runs, comparisons and adjudication answer 403.
+- ``adjudicator``: everything an annotator may, plus adjudication and every project
+  page (:data:`Staff`).
+- ``admin``: everything; the queue list also shows the routing rules.
 """
 
 from __future__ import annotations
@@ -14,10 +22,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from assay.accounts import UserView
+from assay.review import ADJUDICATOR_ROLES
 from assay.server.ui.sessions import UiSession, manager_of
 
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
+STAFF_ROLES = frozenset(ADJUDICATOR_ROLES)
+"""Roles that see every project page and adjudicate (the roles the review core lets
+adjudicate); annotators see the queues only."""
 
 
 class SignInRequired(Exception):
@@ -106,8 +118,57 @@ Viewer = Annotated[SignedIn, Depends(signed_in)]
 """A route parameter type that requires sign-in."""
 
 
+class RoleRequired(Exception):
+    """Raised by a role check; answered with a 403 page.
+
+    Attributes:
+        viewer: The signed-in user who may not see the page.
+        message: What they are missing, for the page.
+    """
+
+    def __init__(self, viewer: SignedIn, message: str) -> None:
+        super().__init__(message)
+        self.viewer = viewer
+        self.message = message
+
+
+def is_staff(user: UserView) -> bool:
+    """Whether ``user`` sees every project page and may adjudicate (adjudicators and
+    admins)."""
+    return user.role in STAFF_ROLES
+
+
+def is_admin(user: UserView) -> bool:
+    """Whether ``user`` is an admin (sees routing rules)."""
+    return user.role == "admin"
+
+
+def staff(viewer: Viewer) -> SignedIn:
+    """FastAPI dependency: the signed-in user if an adjudicator or admin.
+
+    Raises:
+        RoleRequired: the user is an annotator.
+    """
+    if not is_staff(viewer.user):
+        raise RoleRequired(
+            viewer,
+            f"This page is for adjudicators and admins; you are signed in as "
+            f"{viewer.user.username} ({viewer.user.role}). Your review queues are "
+            "under Queues.",
+        )
+    return viewer
+
+
+Staff = Annotated[SignedIn, Depends(staff)]
+"""A route parameter type that requires an adjudicator or admin."""
+
+
 def install_guard(app: FastAPI) -> None:
-    """Answer :class:`SignInRequired` with a redirect to the sign-in page."""
+    """Answer :class:`SignInRequired` with a redirect to the sign-in page.
+
+    :class:`RoleRequired` is answered by the 403 page of
+    :func:`assay.server.ui.layout.role_refused` (the layout builds on this module).
+    """
 
     async def redirect(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInRequired)

@@ -24,7 +24,7 @@ from assay.errors import AssayError, InvalidInput
 from assay.experiments import RunView, StoredResult, list_runs, run_results
 from assay.projects import get_project
 from assay.server.errors import status_of
-from assay.server.ui.access import Viewer
+from assay.server.ui.access import Staff
 from assay.server.ui.eval_links import EvalLinks
 from assay.server.ui.layout import failure_page, layout_context, store_of
 from assay.server.ui.result_view import TEMPLATE_HELPERS, verdict_of
@@ -184,7 +184,7 @@ def _compare(
 def compare_page(
     request: Request,
     project: str,
-    viewer: Viewer,
+    viewer: Staff,
     baseline: Annotated[str, Query(description="Baseline run: name, id or release:NAME.")] = "",
     candidate: Annotated[str, Query(description="Candidate run: name, id or release:NAME.")] = "",
     common: Annotated[

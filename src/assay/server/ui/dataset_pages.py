@@ -18,7 +18,7 @@ from assay.datasets import version_cases as read_cases
 from assay.errors import AssayError
 from assay.experiments import list_runs
 from assay.projects import get_project
-from assay.server.ui.access import Viewer
+from assay.server.ui.access import Staff
 from assay.server.ui.eval_links import EvalLinks
 from assay.server.ui.layout import failure_page, layout_context, store_of
 from assay.server.ui.paging import Pager, page_number
@@ -36,7 +36,7 @@ page points to ``assay dataset diff``."""
 
 
 @router.get("/p/{project}/datasets")
-def datasets_page(request: Request, project: str, viewer: Viewer) -> Response:
+def datasets_page(request: Request, project: str, viewer: Staff) -> Response:
     """A project's datasets with their latest version, case count and runs."""
     try:
         with store_of(request).session() as db:
@@ -60,7 +60,7 @@ def dataset_page(
     request: Request,
     project: str,
     name: str,
-    viewer: Viewer,
+    viewer: Staff,
     version: Annotated[
         str, Query(description="Version: N, vN, latest or a digest prefix (default: latest).")
     ] = "",

@@ -12,7 +12,7 @@ from assay.errors import AssayError
 from assay.projects import ProjectView, list_projects
 from assay.server.errors import status_of
 from assay.server.state import ServerState
-from assay.server.ui.access import SignedIn
+from assay.server.ui.access import RoleRequired, SignedIn, is_admin, is_staff
 from assay.server.ui.sessions import CSRF_FIELD, UiSession
 from assay.server.ui.templating import render
 from assay.store.engine import Store
@@ -36,8 +36,8 @@ def layout_context(
         viewer: The signed-in user, or None on the sign-in and error pages.
         title: The page title.
         project: The project the page belongs to, if any.
-        nav: Which navigation entry is current: ``traces``, ``releases``, ``datasets`` or
-            ``runs``.
+        nav: Which navigation entry is current: ``traces``, ``releases``, ``datasets``,
+            ``runs`` or ``queues``.
         session: The session whose CSRF token forms use, when there is no viewer.
 
     Returns:
@@ -56,6 +56,9 @@ def layout_context(
         "projects": projects,
         "project": project,
         "nav": nav,
+        # The navigation shows an annotator the queues only (see access.py).
+        "staff": viewer is not None and is_staff(viewer.user),
+        "admin": viewer is not None and is_admin(viewer.user),
     }
 
 
@@ -90,6 +93,13 @@ def failure_page(exc: AssayError, viewer: SignedIn | None) -> HTMLResponse:
     """
     status = status_of(exc)
     return error_page(str(exc), status=status, viewer=viewer, title=_TITLES.get(status, "Error"))
+
+
+async def role_refused(_request: Request, exc: Exception) -> HTMLResponse:
+    """The 403 page for :class:`~assay.server.ui.access.RoleRequired` (an exception
+    handler)."""
+    assert isinstance(exc, RoleRequired)
+    return error_page(exc.message, status=403, viewer=exc.viewer, title="Not allowed")
 
 
 def store_of(request: Request) -> Store:

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from assay.errors import AssayError
 from assay.projects import get_project
 from assay.releases import FieldChange, ReleaseView, diff_manifests, get_release, list_releases
-from assay.server.ui.access import Viewer
+from assay.server.ui.access import Staff
 from assay.server.ui.layout import failure_page, layout_context, store_of
 from assay.server.ui.templating import render
 
@@ -74,7 +74,7 @@ def model_of(release: ReleaseView) -> str:
 
 
 @router.get("/p/{project}/releases")
-def releases_page(request: Request, project: str, viewer: Viewer) -> Response:
+def releases_page(request: Request, project: str, viewer: Staff) -> Response:
     """A project's releases, newest first, with a form to diff two of them."""
     try:
         with store_of(request).session() as db:
@@ -99,7 +99,7 @@ def releases_page(request: Request, project: str, viewer: Viewer) -> Response:
 def release_diff_page(
     request: Request,
     project: str,
-    viewer: Viewer,
+    viewer: Staff,
     a: Annotated[str, Query(description="Baseline release: name or fingerprint.")] = "",
     b: Annotated[str, Query(description="Candidate release: name or fingerprint.")] = "",
 ) -> Response:

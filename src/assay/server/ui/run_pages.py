@@ -16,7 +16,7 @@ from assay.datasets import CaseView, version_cases
 from assay.errors import AssayError, InvalidInput
 from assay.experiments import RunView, StoredResult, get_run, list_runs, run_results
 from assay.projects import get_project
-from assay.server.ui.access import Viewer
+from assay.server.ui.access import Staff
 from assay.server.ui.eval_links import EvalLinks
 from assay.server.ui.layout import failure_page, layout_context, store_of
 from assay.server.ui.paging import Pager, page_number
@@ -76,7 +76,7 @@ def dataset_matches(run: RunView, wanted: str) -> bool:
 def runs_page(
     request: Request,
     project: str,
-    viewer: Viewer,
+    viewer: Staff,
     dataset: Annotated[str, Query(description="Only runs on NAME or NAME@N.")] = "",
 ) -> Response:
     """A project's runs, newest first, with per-scorer results and comparison links."""
@@ -104,7 +104,7 @@ def runs_page(
 
 
 @router.get("/p/{project}/runs/{name:path}")
-def run_page(request: Request, project: str, name: str, viewer: Viewer) -> Response:
+def run_page(request: Request, project: str, name: str, viewer: Staff) -> Response:
     """One run: its summary per scorer, and its results case by case, filtered and paged."""
     form = ResultFilter.from_query(request.query_params)
     error = ""

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from assay.errors import AssayError, InvalidInput
 from assay.ingest.conventions import KINDS
 from assay.projects import ProjectView, get_project, list_projects
 from assay.releases import list_releases
-from assay.server.ui.access import Viewer, signed_in
+from assay.server.ui.access import SignedIn, Staff, Viewer, is_staff
 from assay.server.ui.layout import failure_page, layout_context, store_of
 from assay.server.ui.templating import render
 from assay.server.ui.trace_filters import RANGE_LABELS, STATUSES, FilterForm
@@ -34,32 +34,43 @@ def traces_url(project: ProjectView | str) -> str:
     return f"/p/{quote(name, safe='')}/traces"
 
 
+def landing_url(project: ProjectView | str, viewer: SignedIn) -> str:
+    """Where a project opens for this user: the trace list, or for an annotator (who
+    sees nothing else) the review queues."""
+    if is_staff(viewer.user):
+        return traces_url(project)
+    name = project if isinstance(project, str) else project.name
+    return f"/p/{quote(name, safe='')}/queues"
+
+
 @router.get("/")
 def home(request: Request, viewer: Viewer) -> Response:
-    """The first project's traces, or how to create a project when there is none."""
+    """The first project's landing page, or how to create a project when there is none."""
     with store_of(request).session() as db:
         projects = list_projects(db)
         context = layout_context(db, viewer, title="Welcome")
     if projects:
-        return RedirectResponse(traces_url(projects[0]), status_code=303)
+        return RedirectResponse(landing_url(projects[0], viewer), status_code=303)
     context.update(endpoint=str(request.base_url).rstrip("/"))
     return render("home.html", context)
 
 
-@router.get("/p", dependencies=[Depends(signed_in)])
-def switch_project(project: Annotated[str, Query(description="Project name.")] = "") -> Response:
+@router.get("/p")
+def switch_project(
+    viewer: Viewer, project: Annotated[str, Query(description="Project name.")] = ""
+) -> Response:
     """The project switcher's target (for browsers without JavaScript too)."""
-    return RedirectResponse(traces_url(project) if project else "/", status_code=303)
+    return RedirectResponse(landing_url(project, viewer) if project else "/", status_code=303)
 
 
-@router.get("/p/{project}", dependencies=[Depends(signed_in)])
-def project_home(project: str) -> Response:
-    """A project's landing page is its trace list."""
-    return RedirectResponse(traces_url(project), status_code=303)
+@router.get("/p/{project}")
+def project_home(project: str, viewer: Viewer) -> Response:
+    """A project's landing page: its trace list (its queues for an annotator)."""
+    return RedirectResponse(landing_url(project, viewer), status_code=303)
 
 
 @router.get("/p/{project}/traces")
-def traces_page(request: Request, project: str, viewer: Viewer) -> Response:
+def traces_page(request: Request, project: str, viewer: Staff) -> Response:
     """A project's traces, newest first, filtered by the query string, a page at a time."""
     form = FilterForm.from_query(request.query_params)
     cursor = request.query_params.get("cursor") or None
@@ -103,7 +114,7 @@ def traces_page(request: Request, project: str, viewer: Viewer) -> Response:
 
 
 @router.get("/p/{project}/traces/{trace_id}")
-def trace_page(request: Request, project: str, trace_id: str, viewer: Viewer) -> Response:
+def trace_page(request: Request, project: str, trace_id: str, viewer: Staff) -> Response:
     """One trace: summary, span tree with content and attributes, and feedback."""
     try:
         with store_of(request).session() as db:
