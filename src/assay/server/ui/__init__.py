@@ -9,6 +9,10 @@
 - :mod:`~assay.server.ui.dataset_pages`: datasets, their versions and cases.
 - :mod:`~assay.server.ui.run_pages`: experiment runs and their per-case results.
 - :mod:`~assay.server.ui.compare_pages`: the paired comparison of two runs.
+- :mod:`~assay.server.ui.queue_pages`: review queues, one queue's items and annotators.
+- :mod:`~assay.server.ui.annotate_pages`: labelling the next item, from the keyboard.
+- :mod:`~assay.server.ui.adjudicate_pages`: disputed items and their final labels.
+- :mod:`~assay.server.ui.agreement_pages`: a queue's agreement, per field and week.
 - ``templates/`` (Jinja2) and ``static/`` (CSS, a little JavaScript, the icon) ship
   in the package; nothing is loaded from another origin.
 """
@@ -20,8 +24,12 @@ from fastapi.staticfiles import StaticFiles
 
 from assay.server.state import ServerState
 from assay.server.ui import (
+    adjudicate_pages,
+    agreement_pages,
+    annotate_pages,
     compare_pages,
     dataset_pages,
+    queue_pages,
     release_pages,
     run_pages,
     signin,
@@ -41,6 +49,10 @@ router.include_router(release_pages.router)
 router.include_router(dataset_pages.router)
 router.include_router(run_pages.router)
 router.include_router(compare_pages.router)
+router.include_router(queue_pages.router)
+router.include_router(annotate_pages.router)
+router.include_router(adjudicate_pages.router)
+router.include_router(agreement_pages.router)
 
 
 def install(app: FastAPI) -> None:
