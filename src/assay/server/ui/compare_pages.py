@@ -5,8 +5,9 @@ the mean delta with its paired-bootstrap CI, the test and p-value, the smallest 
 the data could detect), per slice the same with Holm-corrected p-values, and the
 regressed cases side by side: input, reference, and both runs' outputs and scores.
 
-No JSON twin yet: ``assay compare --json`` prints
-:func:`assay.comparisons.comparison_json` of the same comparison.
+JSON twin: ``GET /api/v1/compare`` (project key), which answers
+:func:`assay.comparisons.comparison_json` of the same comparison, as ``assay compare
+--json`` prints it.
 """
 
 from __future__ import annotations

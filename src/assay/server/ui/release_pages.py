@@ -1,6 +1,6 @@
 """Release pages: the list of a project's releases, and the diff between two of them.
 
-JSON twins: ``GET /api/v1/projects/{project}/releases`` and its diff endpoint;
+JSON twins: ``GET /api/v1/releases`` and ``GET /api/v1/releases/{a}/diff/{b}`` (project key);
 both read through :mod:`assay.releases`.
 """
 

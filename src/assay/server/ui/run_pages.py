@@ -1,7 +1,7 @@
 """Run pages: a project's experiment runs, and one run's summary and per-case results.
 
-No JSON twin yet: ``assay runs`` and ``assay run --json`` print the same data, and
-:func:`assay.experiments.get_run` / :func:`~assay.experiments.run_results` read it.
+JSON twins: ``GET /api/v1/runs`` and ``GET /api/v1/runs/{name}`` (project key); both
+read through :func:`assay.experiments.get_run` / :func:`~assay.experiments.run_results`.
 """
 
 from __future__ import annotations

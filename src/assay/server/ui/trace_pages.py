@@ -1,6 +1,6 @@
 """Trace pages: the home redirect, the filtered trace list and one trace's detail.
 
-JSON twins: ``GET /api/v1/projects/{project}/traces`` and ``.../traces/{trace_id}``;
+JSON twins: ``GET /api/v1/traces`` and ``GET /api/v1/traces/{trace_id}`` (project key);
 both read through :func:`assay.traces.query.list_traces` and
 :func:`~assay.traces.query.get_trace`.
 """
