@@ -84,7 +84,7 @@ def agreement_command(
         data["below_floor"] = report.below_floor
         output.print_json(data)
         return
-    _show(report)
+    show_report(report)
 
 
 def read_label_rows(
@@ -145,7 +145,9 @@ def _jsonl(
         yield data[item], data[annotator], data.get(value)
 
 
-def _show(report: AgreementReport) -> None:
+def show_report(report: AgreementReport) -> None:
+    """Print an agreement report: counts, alpha and Fleiss' kappa, Cohen's kappa per
+    pair, notes and warnings (``assay agreement`` and ``assay queue agreement``)."""
     output.show(
         f"{report.labels} labels by {report.annotators} annotators on {report.items} items "
         f"({report.pairable} with two or more labels), level {report.level}"

@@ -6,9 +6,7 @@ turns options into a :class:`~assay.traces.TraceFilter` and renders the answers.
 
 from __future__ import annotations
 
-import re
-import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -19,127 +17,49 @@ from rich.text import Text
 from rich.tree import Tree
 
 from assay.cli import output
-from assay.cli.context import (
-    DbOption,
-    JsonOption,
-    ProjectOption,
-    command_group,
-    open_store,
-    parse_pairs,
+from assay.cli.context import DbOption, JsonOption, ProjectOption, command_group, open_store
+from assay.cli.trace_filters import (
+    KindFilter,
+    ModelFilter,
+    ReleaseFilter,
+    SearchFilter,
+    SinceFilter,
+    SliceFilter,
+    StatusFilter,
+    parse_since,
+    trace_filter,
 )
-from assay.errors import InvalidInput
-from assay.ingest.conventions import KINDS
 from assay.projects import get_project
 from assay.traces import (
     MAX_PAGE,
     Content,
     SpanNode,
     TraceDetail,
-    TraceFilter,
     TracePage,
     get_trace,
     list_traces,
-    parse_timestamp,
 )
 
-app = command_group("List and inspect the traces assay has stored.")
+__all__ = ["app", "content_renderable", "parse_since", "register"]
 
-Status = Literal["ok", "error", "unset"]
-"""Trace statuses (:data:`assay.traces.STATUSES`) as a type Typer turns into choices."""
+app = command_group("List and inspect the traces assay has stored.")
 
 # A content panel shows this much; more is cut with a pointer to --json. Long enough
 # for a full RAG prompt, short enough to keep the span tree on the first screen.
 CONTENT_CHARS = 4000
-
-_UNITS_NS = {"s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
-_UNITS_NS["w"] = 7 * _UNITS_NS["d"]
-_RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
-
-
-def parse_since(text: str, *, now_ns: int | None = None) -> int:
-    """The start bound of ``--since``: a duration back from now, or a point in time.
-
-    Args:
-        text: ``30m``, ``1h``, ``7d``, ``2w``; or ISO 8601 (``2026-11-01T00:00``,
-            UTC when no offset); or nanoseconds since the epoch.
-        now_ns: The present, for tests; the clock when None.
-
-    Returns:
-        Nanoseconds since the epoch.
-
-    Raises:
-        InvalidInput: ``text`` is none of these.
-    """
-    match = _RELATIVE.fullmatch(text.strip())
-    if match:
-        now = time.time_ns() if now_ns is None else now_ns
-        return now - int(match.group(1)) * _UNITS_NS[match.group(2)]
-    try:
-        return parse_timestamp(text, field="--since")
-    except InvalidInput:
-        raise InvalidInput(
-            f"--since: expected a duration back from now (30m, 1h, 7d, 2w) or a time "
-            f"(2026-11-01T00:00, UTC unless an offset is given); got {text!r}"
-        ) from None
 
 
 @app.command("ls")
 def list_(
     ctx: typer.Context,
     project: ProjectOption,
-    release: Annotated[
-        str | None,
-        typer.Option(
-            metavar="REF",
-            help="Only traces of this release: a name, fingerprint or fingerprint prefix.",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            metavar="MODEL", help="Only traces where this model answered.", show_default=False
-        ),
-    ] = None,
-    status: Annotated[
-        Status | None, typer.Option(help="Only traces with this status.", show_default=False)
-    ] = None,
-    kind: Annotated[
-        str | None,
-        typer.Option(
-            metavar="KIND",
-            help=f"Only traces with a span of this kind: {', '.join(sorted(KINDS))}.",
-            show_default=False,
-        ),
-    ] = None,
-    slice_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--slice",
-            metavar="KEY=VALUE",
-            help=(
-                "Only traces whose slice KEY has VALUE (e.g. locale=de). Repeat: different "
-                "keys must all match; values of one key match any."
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    search: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TEXT",
-            help="Only traces whose input or output contains TEXT (any case).",
-            show_default=False,
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            metavar="WHEN",
-            help="Only traces started since WHEN: 30m, 1h, 7d, 2w ago, or 2026-11-01T00:00 (UTC).",
-            show_default=False,
-        ),
-    ] = None,
+    release: ReleaseFilter = None,
+    model: ModelFilter = None,
+    status: StatusFilter = None,
+    kind: KindFilter = None,
+    slice_: SliceFilter = None,
+    search: SearchFilter = None,
+    since: SinceFilter = None,
     limit: Annotated[
         int, typer.Option(metavar="N", min=1, max=MAX_PAGE, help="Most traces to list.")
     ] = 20,
@@ -155,14 +75,14 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """List a project's traces, newest first, filtered by any of the options."""
-    filters = TraceFilter(
-        start_from_ns=parse_since(since) if since is not None else None,
+    filters = trace_filter(
         release=release,
         model=model,
         status=status,
         kind=kind,
-        slices=parse_pairs(slice_ or [], option="--slice"),
-        q=search,
+        slices=slice_,
+        search=search,
+        since=since,
     )
     with open_store(ctx, db) as store, store.session() as session:
         project_id = get_project(session, project).id
@@ -234,8 +154,8 @@ def show(
     for node in detail.spans:
         _add_span(tree, node)
     output.show(tree)
-    output.show(Panel(_content(detail.input), title="input", title_align="left"))
-    output.show(Panel(_content(detail.output), title="output", title_align="left"))
+    output.show(Panel(content_renderable(detail.input), title="input", title_align="left"))
+    output.show(Panel(content_renderable(detail.output), title="output", title_align="left"))
     if detail.feedback:
         rows = [(f.name, f.value, f.comment, f.source, f.created_at) for f in detail.feedback]
         output.show(output.table(("feedback", "value", "comment", "source", "at"), rows))
@@ -290,7 +210,9 @@ def _status(status: str) -> str:
     return f"[{style}]{escape(status)}[/]"
 
 
-def _content(content: Content) -> RenderableType:
+def content_renderable(content: Content) -> RenderableType:
+    """A trace's input or output for a panel: text, or chat messages one per line
+    (tool calls in magenta); cut at :data:`CONTENT_CHARS` with a pointer to --json."""
     if content is None:
         return Text("(not recorded)", style="dim")
     if isinstance(content, str):
