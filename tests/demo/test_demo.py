@@ -93,10 +93,13 @@ def _check_review(session: Session, password: str) -> None:
     cases that lead back to their traces and labels."""
     items = session.scalars(select(QueueItem)).all()
     assert items, "no trace was routed to the triage queue"
-    assert {i.status for i in items} == {"resolved"}
     assert all(i.rule_id is not None for i in items)
+    # A few of the newest items are left one label short, for the person trying it.
+    waiting = [i for i in items if i.status == "open"]
+    assert len(waiting) <= 5
+    assert {i.status for i in items} - {"open"} == {"resolved"}
     labels = session.scalars(select(Annotation)).all()
-    assert len(labels) == 3 * len(items)
+    assert len(labels) == 3 * len(items) - len(waiting)
     for name in ("ana", "ben", "chiara"):
         assert authenticate(session, name, password).role == "annotator"
     regressions = session.scalar(select(Dataset).where(Dataset.name == "support-regressions"))
@@ -133,8 +136,9 @@ def test_demo_runs_again_on_the_same_store(tmp_path) -> None:
             assert password
             authenticate(session, "demo", password.group(1))
             # Routed again, but no trace twice, and nobody labels an item twice.
-            items = session.scalar(select(func.count()).select_from(QueueItem))
-            labels = session.scalar(select(func.count()).select_from(Annotation))
-            assert labels == 3 * items
+            items = session.scalars(select(QueueItem)).all()
+            assert len({i.trace_id for i in items}) == len(items)
+            pairs = session.execute(select(Annotation.item_id, Annotation.user_id)).all()
+            assert len(set(pairs)) == len(pairs)
     finally:
         store.dispose()

@@ -85,7 +85,12 @@ def demo(
         + (f"alpha {rv.alpha:.2f} on the verdict" if rv.alpha is not None else "no alpha yet"),
         f"[bold]Promoted[/]    {rv.promoted} new cases to support-regressions"
         + (f" (v{rv.dataset_version})" if rv.dataset_version else ""),
-        f"[bold]Annotators[/]  {', '.join(rv.annotators)} sign in with the same password",
+        f"[bold]Annotators[/]  {', '.join(rv.annotators)} sign in with the same password"
+        + (
+            f"; {rv.open_items} items wait for a third label: yours (Queues > Start labelling)"
+            if rv.open_items
+            else ""
+        ),
         "",
         "[bold]Next steps[/]",
         f"  The comparison:    {url}/p/{p}/compare?baseline={ev.baseline}&candidate={ev.candidate}",

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assay.accounts import UserView, create_user, list_users, set_password
@@ -46,10 +47,13 @@ from assay.review import (
 from assay.settings import Settings
 from assay.signals import Worker, create_rule, get_rule
 from assay.store.engine import Store
+from assay.store.models import Assignment, QueueItem
 
 QUEUE = "triage"
 DATASET = "support-regressions"
 ANNOTATORS = ("ana", "ben", "chiara")
+LEFT_FOR_YOU = 5
+"""Items the simulated annotators leave one label short, for the person trying the demo."""
 ERROR_OUTPUT = "Sorry, something went wrong. Please try again."
 
 QUEUE_DEFINITION: dict[str, Any] = {
@@ -123,6 +127,7 @@ class DemoReview:
 
     routed: int
     items: int
+    open_items: int
     annotations: int
     disputed: int
     adjudicated: int
@@ -148,9 +153,22 @@ def run_review(store: Store, project_name: str, password: str, *, seed: int = 11
     routed = _route_everything(store)
     users = _annotators(store, password)
     rng = random.Random(seed)
+    with store.session() as session:
+        waiting = _unlabelled(session, queue, users[TEMPERAMENTS[-1].name])
+    # The last annotator leaves a few items (the newest) for whoever signs in to the
+    # demo: they wait for a third label, so "Start labelling" has something to show.
+    leave = min(LEFT_FOR_YOU, waiting // 4)
     annotations = 0
     for temperament in TEMPERAMENTS:
-        annotations += _label_queue(store, queue, users[temperament.name], temperament, rng)
+        last = temperament is TEMPERAMENTS[-1]
+        annotations += _label_queue(
+            store,
+            queue,
+            users[temperament.name],
+            temperament,
+            rng,
+            limit=waiting - leave if last else None,
+        )
     with store.session() as session:
         disputed = len(disputed_items(session, queue, limit=10_000))
     adjudicated = _adjudicate_by_majority(store, queue, users["demo"])
@@ -166,10 +184,12 @@ def run_review(store: Store, project_name: str, password: str, *, seed: int = 11
         final = get_queue(session, project_id, QUEUE)
         report = queue_agreement(session, final, resamples=200)
     items = final.open + final.disputed + final.resolved
+    open_items = final.open
     verdict = next((f for f in report.fields if f.field == "verdict"), None)
     return DemoReview(
         routed=routed,
         items=items,
+        open_items=open_items,
         annotations=annotations,
         disputed=disputed,
         adjudicated=adjudicated,
@@ -229,11 +249,17 @@ def _annotators(store: Store, password: str) -> dict[str, UserView]:
 
 
 def _label_queue(
-    store: Store, queue: QueueView, user: UserView, temperament: Temperament, rng: random.Random
+    store: Store,
+    queue: QueueView,
+    user: UserView,
+    temperament: Temperament,
+    rng: random.Random,
+    *,
+    limit: int | None = None,
 ) -> int:
-    """Label every item the queue hands this annotator."""
+    """Label the items the queue hands this annotator, at most ``limit`` of them."""
     count = 0
-    while True:
+    while limit is None or count < limit:
         with store.write_session() as session:
             claim = claim_next(session, queue, user, rng=rng)
             if claim is None:
@@ -252,6 +278,22 @@ def _label_queue(
                 seconds=round(rng.uniform(12, 75), 1),
             )
             count += 1
+    return count
+
+
+def _unlabelled(session: Session, queue: QueueView, user: UserView) -> int:
+    """Open items this annotator has not been assigned yet."""
+    assigned = select(Assignment.item_id).where(Assignment.user_id == user.id)
+    count = session.scalar(
+        select(func.count())
+        .select_from(QueueItem)
+        .where(
+            QueueItem.queue_id == queue.id,
+            QueueItem.status == "open",
+            QueueItem.id.not_in(assigned),
+        )
+    )
+    return int(count or 0)
 
 
 def _label(output: Any, temperament: Temperament, rng: random.Random) -> dict[str, Any]:
