@@ -14,14 +14,15 @@ def _q(part: str) -> str:
     return quote(part, safe="")
 
 
-def _query(pairs: dict[str, str | int | None]) -> str:
+def query(pairs: dict[str, str | int | None]) -> str:
+    """``?k=v&...`` of the pairs with a value, or nothing when none has one."""
     kept = [(k, str(v)) for k, v in pairs.items() if v not in (None, "")]
     return f"?{urlencode(kept)}" if kept else ""
 
 
 @dataclass(frozen=True)
-class EvalLinks:
-    """Links between the evaluation pages of one project.
+class ProjectLinks:
+    """What every set of page links of one project starts from.
 
     Attributes:
         project: The project's name.
@@ -34,6 +35,15 @@ class EvalLinks:
         """``/p/<project>``."""
         return f"/p/{_q(self.project)}"
 
+    def path(self, *parts: str | int) -> str:
+        """``/p/<project>/<part>/...``, each part quoted."""
+        return "/".join([self.base, *(_q(str(p)) for p in parts)])
+
+
+@dataclass(frozen=True)
+class EvalLinks(ProjectLinks):
+    """Links between the evaluation pages of one project."""
+
     @property
     def datasets(self) -> str:
         """The dataset list."""
@@ -41,7 +51,7 @@ class EvalLinks:
 
     def dataset(self, name: str, version: int | None = None, page: int | None = None) -> str:
         """A dataset's page, at a version (None: the latest) and page of cases."""
-        return f"{self.datasets}/{_q(name)}" + _query(
+        return f"{self.datasets}/{_q(name)}" + query(
             {"version": version, "page": page if page and page > 1 else None}
         )
 
@@ -54,7 +64,7 @@ class EvalLinks:
 
     def runs(self, dataset: str = "") -> str:
         """The run list, optionally of one dataset (``NAME`` or ``NAME@N``)."""
-        return f"{self.base}/runs" + _query({"dataset": dataset})
+        return f"{self.base}/runs" + query({"dataset": dataset})
 
     def run(self, name: str) -> str:
         """A run's page."""
@@ -62,7 +72,7 @@ class EvalLinks:
 
     def compare(self, baseline: str = "", candidate: str = "") -> str:
         """The comparison page (either run may be left for the form to pick)."""
-        return f"{self.base}/compare" + _query({"baseline": baseline, "candidate": candidate})
+        return f"{self.base}/compare" + query({"baseline": baseline, "candidate": candidate})
 
     def trace(self, trace_id: str) -> str:
         """A trace's page."""

@@ -1,60 +1,47 @@
 """URLs of a project's review pages, built in one place.
 
 Queue names may hold any printable character but ``/`` and ``@``, so every part of a
-path is quoted here rather than in templates.
+path is quoted (by :meth:`ProjectLinks.path`) rather than in templates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
 
-
-def _q(part: str) -> str:
-    return quote(part, safe="")
+from assay.server.ui.eval_links import ProjectLinks, query
 
 
 @dataclass(frozen=True)
-class ReviewLinks:
-    """Links between the review pages of one project.
-
-    Attributes:
-        project: The project's name.
-    """
-
-    project: str
-
-    @property
-    def base(self) -> str:
-        """``/p/<project>``."""
-        return f"/p/{_q(self.project)}"
+class ReviewLinks(ProjectLinks):
+    """Links between the review pages of one project."""
 
     @property
     def queues(self) -> str:
         """The queue list."""
-        return f"{self.base}/queues"
+        return self.path("queues")
 
     def queue(self, name: str, status: str = "", page: int = 1) -> str:
         """A queue's page, its items filtered by ``status`` at page ``page``."""
-        pairs = [(k, str(v)) for k, v in (("status", status), ("page", page)) if v and v != 1]
-        return f"{self.queues}/{_q(name)}" + (f"?{urlencode(pairs)}" if pairs else "")
+        return self.path("queues", name) + query(
+            {"status": status, "page": page if page != 1 else None}
+        )
 
     def annotate(self, name: str) -> str:
         """Where an annotator labels the queue's next item."""
-        return f"{self.queues}/{_q(name)}/annotate"
+        return self.path("queues", name, "annotate")
 
     def adjudicate(self, name: str) -> str:
         """The queue's disputed items."""
-        return f"{self.queues}/{_q(name)}/adjudicate"
+        return self.path("queues", name, "adjudicate")
 
     def adjudicate_item(self, name: str, item_id: int) -> str:
         """Where an adjudicator sets one item's label."""
-        return f"{self.queues}/{_q(name)}/items/{item_id}/adjudicate"
+        return self.path("queues", name, "items", item_id, "adjudicate")
 
     def agreement(self, name: str) -> str:
         """The queue's agreement page."""
-        return f"{self.queues}/{_q(name)}/agreement"
+        return self.path("queues", name, "agreement")
 
     def trace(self, trace_id: str) -> str:
         """A trace's page."""
-        return f"{self.base}/traces/{_q(trace_id)}"
+        return self.path("traces", trace_id)
