@@ -140,6 +140,15 @@ class Settings(BaseSettings):
             "marked failed with its error kept."
         ),
     )
+    worker_job_retention_s: float = Field(
+        default=7 * 24 * 3600.0,
+        ge=0,
+        description=(
+            "Seconds finished route and session jobs are kept before the worker deletes "
+            "them (every ten minutes), so the jobs table does not grow with traffic. "
+            "Score jobs are kept: they stop a backfill from scoring a trace twice."
+        ),
+    )
     worker_commit_lag_s: float = Field(
         default=15.0,
         ge=0,

@@ -123,4 +123,5 @@ def test_worker_once_json_is_plain_counts(cli: Cli) -> None:
         "signals",
         "matches",
         "enqueued",
+        "jobs_pruned",
     }

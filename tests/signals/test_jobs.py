@@ -9,6 +9,8 @@ from sqlalchemy import select
 from assay.signals.cursors import advance_cursor, horizon, lock_cursor, read_cursor
 from assay.signals.jobs import (
     ROUTE,
+    SCORE,
+    SESSION,
     NewJob,
     add_jobs,
     add_or_repend,
@@ -18,8 +20,10 @@ from assay.signals.jobs import (
     defer,
     fail,
     job_counts,
+    prune_jobs,
     repend,
     route_key,
+    score_key,
     session_key,
 )
 from assay.store import Store
@@ -152,3 +156,33 @@ def test_cursor_moves_forward_only_and_horizon_lags(store: Store) -> None:
         assert horizon(session, "traces", 70, 15, now=T0 + timedelta(seconds=15)) == 50
         assert horizon(session, "traces", 80, 15, now=T0 + timedelta(seconds=20)) == 50
         assert horizon(session, "traces", 90, 15, now=T0 + timedelta(seconds=30)) == 70
+
+
+def test_prune_deletes_only_finished_route_and_session_jobs_past_the_retention(
+    project: Project,
+) -> None:
+    store = project.store
+    old = [
+        NewJob(project.id, ROUTE, route_key(project.id, tid(0)), tid(0)),
+        NewJob(project.id, SESSION, session_key(project.id, "s1"), tid(0)),
+        NewJob(project.id, SCORE, score_key(1, tid(0)), tid(0), None),
+        NewJob(project.id, ROUTE, route_key(project.id, tid(1)), tid(1)),  # stays pending
+    ]
+    with store.session() as session:
+        add_jobs(session, old[:3], now=T0)
+    with store.write_session() as session:
+        done = claim(session, "w1", 10, 60, now=T0)
+        complete(session, done, "w1", now=T0)
+        add_jobs(session, old[3:], now=T0)
+        recent = NewJob(project.id, ROUTE, route_key(project.id, tid(2)), tid(2))
+        add_jobs(session, [recent], now=T0 + timedelta(days=8))
+        claimed = claim(session, "w1", 10, 60, now=T0 + timedelta(days=8))
+        complete(session, [j for j in claimed if j.trace_id == tid(2)], "w1", now=T0)
+    with store.write_session() as session:
+        assert prune_jobs(session, T0 + timedelta(days=7)) == 2
+        assert prune_jobs(session, T0 + timedelta(days=7)) == 0
+        kept = {key: status for key, status in session.execute(select(Job.key, Job.status))}
+    assert kept[score_key(1, tid(0))] == "done"  # score jobs keep backfills from rescoring
+    assert route_key(project.id, tid(2)) in kept  # finished, but within the retention
+    assert route_key(project.id, tid(1)) in kept  # never finished
+    assert route_key(project.id, tid(0)) not in kept

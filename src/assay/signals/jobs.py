@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assay.signals.facts import chunks
@@ -362,6 +362,39 @@ class JobCounts:
     running: int = 0
     done: int = 0
     failed: int = 0
+
+
+PRUNABLE = (ROUTE, SESSION)
+"""Job kinds whose finished rows may go. Score jobs stay: their unique key is what keeps
+a backfill from scoring a trace twice."""
+
+
+def prune_jobs(session: Session, before: datetime, *, limit: int = 10_000) -> int:
+    """Delete finished route and session jobs last claimed before ``before``.
+
+    A route or session job only marks work done; routing and signals are
+    idempotent, so a pruned job that a new signal needs again is simply made again.
+    At most ``limit`` rows go per call, so one pass never holds the lock for long.
+
+    Returns:
+        How many jobs were deleted.
+    """
+    doomed = (
+        select(Job.id)
+        .where(
+            Job.kind.in_(PRUNABLE),
+            Job.status == DONE,
+            Job.claimed_at.is_not(None),
+            Job.claimed_at < before,
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(doomed))
+    if not ids:
+        return 0
+    result = session.execute(delete(Job).where(Job.id.in_(ids), Job.status == DONE))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def job_counts(session: Session, project_id: int | None = None) -> JobCounts:

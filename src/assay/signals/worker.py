@@ -31,7 +31,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -57,6 +57,7 @@ from assay.signals.jobs import (
     complete,
     defer,
     fail,
+    prune_jobs,
     repend,
     route_key,
 )
@@ -79,6 +80,8 @@ MAX_ROUNDS = 20
 """Most job batches one pass claims, so a long backlog of jobs does not hold off the
 next scan of new traces."""
 _WRITE_ATTEMPTS = 3
+_PRUNE_EVERY_S = 600.0
+"""How often a worker deletes finished route and session jobs past the retention."""
 # SQLSTATEs of transactions the server aborted to resolve a conflict; trying again
 # succeeds. Only PostgreSQL sets them (SQLite's locks wait on the busy timeout).
 _TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
@@ -104,6 +107,7 @@ class WorkerReport:
         signals: Implicit signals stored.
         matches: New (rule, trace) matches.
         enqueued: Traces put in review queues.
+        jobs_pruned: Finished route and session jobs deleted (past the retention).
     """
 
     traces: int = 0
@@ -115,6 +119,7 @@ class WorkerReport:
     signals: int = 0
     matches: int = 0
     enqueued: int = 0
+    jobs_pruned: int = 0
 
     @property
     def busy(self) -> bool:
@@ -158,6 +163,7 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.config = ImplicitConfig.from_settings(self.settings)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._pruned_at: datetime | None = None
         self._lag = 0.0 if store.is_sqlite else self.settings.worker_commit_lag_s
         self._scorings: dict[tuple[int, str], Scoring] = {}
 
@@ -179,6 +185,7 @@ class Worker:
         self._scan_traces(report)
         self._scan_feedback(report)
         self._run_jobs(report, stop)
+        self._prune(report)
         return report
 
     def run(self, stop: threading.Event, interval: float | None = None) -> None:
@@ -213,6 +220,16 @@ class Worker:
                     raise
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _prune(self, report: WorkerReport) -> None:
+        """Delete finished route and session jobs older than the retention, at most
+        once every ``_PRUNE_EVERY_S`` per worker."""
+        now = self.now()
+        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < _PRUNE_EVERY_S:
+            return
+        self._pruned_at = now
+        before = now - timedelta(seconds=self.settings.worker_job_retention_s)
+        report.jobs_pruned += self._write(partial(prune_jobs, before=before))
 
     # -- scanning ----------------------------------------------------------------
 
