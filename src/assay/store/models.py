@@ -130,6 +130,9 @@ class Trace(Base):
         UniqueConstraint("project_id", "trace_id"),
         Index("ix_traces_project_start", "project_id", "start_ns"),
         Index("ix_traces_project_release", "project_id", "release_ref"),
+        # The worker reads one session's traces for implicit signals (retries,
+        # abandonment); without this it would scan a day of the project's traces.
+        Index("ix_traces_project_session", "project_id", "session_id", "start_ns"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,5 +1,6 @@
-"""The loop: user API keys, review queues, routing rules and their matches, queue items,
-assignments, annotations, online scorers and scores, background jobs and worker cursors.
+"""The loop: user API keys, review queues, routing rules and their matches, queue
+items, assignments, annotations, online scorers and scores, background jobs and
+worker cursors, and an index on traces by session (for implicit signals).
 
 Revision ID: 0004
 Revises: 0003
@@ -310,8 +311,15 @@ def upgrade() -> None:
             "ix_queue_assignments_user_status", ["user_id", "status"], unique=False
         )
 
+    with op.batch_alter_table("traces", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_traces_project_session", ["project_id", "session_id", "start_ns"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("traces", schema=None) as batch_op:
+        batch_op.drop_index("ix_traces_project_session")
     with op.batch_alter_table("queue_assignments", schema=None) as batch_op:
         batch_op.drop_index("ix_queue_assignments_user_status")
 
