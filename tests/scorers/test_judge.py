@@ -216,3 +216,25 @@ def test_parse_verdict_refuses_a_boolean_score() -> None:
 def test_default_template_names_every_variable_it_offers() -> None:
     for name in ("input", "output", "reference", "rubric", "scale_min", "scale_max"):
         assert name in DEFAULT_TEMPLATE
+
+
+def test_parse_verdict_reads_a_stated_confidence_and_drops_a_bad_one() -> None:
+    assert parse_verdict('{"score": 1, "confidence": 0.3}').confidence == 0.3
+    assert parse_verdict('{"score": 1, "confidence": "0.8"}').confidence == 0.8
+    assert parse_verdict('{"score": 1}').confidence is None
+    assert parse_verdict('{"score": 1, "confidence": 7}').confidence is None
+    assert parse_verdict('{"score": 1, "confidence": "very"}').confidence is None
+    assert "confidence" in DEFAULT_TEMPLATE
+
+
+def test_the_judges_confidence_is_kept_for_routing_rules(run_score) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        content = '{"reason": "unsure", "score": 0.6, "confidence": 0.35}'
+        return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
+
+    async def go() -> dict[str, object]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            scorer = JudgeScorer(JudgeArgs(model="m", base_url="http://j.test/v1"), client=client)
+            return (await scorer.score(ScoreInput("q", "a"))).metadata
+
+    assert asyncio.run(go())["confidence"] == 0.35

@@ -7,7 +7,11 @@ when it has one, else the scorer's ``rubric`` argument, else the default templat
 general criteria (correct, complete, relevant, clear).
 
 The judge must answer a JSON object with a ``score`` on the scale (``[0, 1]`` by
-default; ``scale=[1,5]`` for a 1-5 grade) and a ``reason``; the object may sit
+default; ``scale=[1,5]`` for a 1-5 grade) and a ``reason``, and may add a
+``confidence`` in [0, 1] (the default prompt asks for one): how sure it is, kept in
+``metadata["confidence"]``, where routing rules read it (``confidence.NAME < 0.5``
+sends the cases the judge was unsure of to people). It is the judge's own statement,
+not a calibrated probability; a missing or out-of-range one is left out. The object may sit
 anywhere in the reply (after reasoning, in a code fence), and the last object with
 a ``score`` is the verdict. The score is mapped linearly onto [0, 1]. A reply
 without a usable verdict raises :class:`~assay.scorers.chat.JudgeResponseError`:
@@ -65,7 +69,7 @@ Output to grade:
 Grade the output against the criteria{% if reference is not none %} and the reference\
 {% endif %}. Reply with only a JSON object, the reason first:
 {"reason": "<one or two sentences>", "score": <a number from {{ scale_min }} (worst) \
-to {{ scale_max }} (best)>}
+to {{ scale_max }} (best)>, "confidence": <from 0 (a guess) to 1 (certain)>}
 """
 """The judge prompt used when the ``template`` argument is not given."""
 
@@ -82,12 +86,15 @@ class Verdict:
         value: The score mapped onto [0, 1].
         reason: The judge's reason (``""`` if it gave none).
         data: The whole JSON object the verdict came from.
+        confidence: How sure the judge said it was, in [0, 1]; None when it did not
+            say, or said something that is not a number in [0, 1].
     """
 
     score: float
     value: float
     reason: str
     data: dict[str, Any]
+    confidence: float | None = None
 
 
 def _number(value: Any) -> float | None:
@@ -143,11 +150,13 @@ def parse_verdict(text: str, scale: tuple[float, float] = (0.0, 1.0)) -> Verdict
             f"judge score {_fmt(score)} is outside the scale {_fmt(low)}-{_fmt(high)}", raw=text
         )
     reason = data.get("reason")
+    confidence = _number(data.get("confidence"))
     return Verdict(
         score=score,
         value=(score - low) / (high - low),
         reason=reason if isinstance(reason, str) else "",
         data=data,
+        confidence=confidence if confidence is not None and 0 <= confidence <= 1 else None,
     )
 
 
@@ -271,5 +280,7 @@ class JudgeScorer:
         }
         if reply.usage is not None:
             metadata["usage"] = reply.usage
+        if verdict.confidence is not None:
+            metadata["confidence"] = verdict.confidence
         reason = verdict.reason or f"judge gave {_fmt(verdict.score)} with no reason"
         return Score(verdict.value, passed, reason, metadata)
