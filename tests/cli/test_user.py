@@ -130,3 +130,12 @@ def test_user_key_errors_exit_2(cli: Cli) -> None:
     cli.ok("user", "create", "ann", "--password-stdin", input="pw-12345\n")
     assert "has no key 7" in cli.fails("user", "key", "revoke", "ann", "7").stderr
     assert _key_user(cli.url, "uk_not-a-key") is None
+
+
+def test_role_changes_and_refusals(cli: Cli) -> None:
+    cli.ok("user", "create", "ann", "--role", "annotator", "--password-stdin", input="pw-12345\n")
+    assert "ann is now adjudicator" in cli.ok("user", "role", "ann", "adjudicator").stdout
+    assert [u["role"] for u in cli.json("user", "ls")] == ["adjudicator"]
+    assert "boss" in cli.fails("user", "role", "ann", "boss").stderr
+    assert "user 'ghost' does not exist" in cli.fails("user", "role", "ghost", "admin").stderr
+    assert [u["role"] for u in cli.json("user", "ls")] == ["adjudicator"]

@@ -20,6 +20,7 @@ from assay.accounts.users import (
     get_user,
     list_users,
     set_password,
+    set_role,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "resolve_user_key",
     "revoke_user_key",
     "set_password",
+    "set_role",
 ]

@@ -84,6 +84,26 @@ def set_password(session: Session, username: str, password: str) -> UserView:
     return user_view(row)
 
 
+def set_role(session: Session, username: str, role: str) -> UserView:
+    """Change a user's role (an annotator who becomes an adjudicator).
+
+    Takes effect at once: UI pages, API keys and the review functions read the role
+    from the store on every request.
+
+    Raises:
+        NotFound: no such user.
+        InvalidInput: unknown role.
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is unknown; choose one of {', '.join(ROLES)}")
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        raise NotFound(f"user {username!r} does not exist")
+    row.role = role
+    session.flush()
+    return user_view(row)
+
+
 def authenticate(session: Session, username: str, password: str) -> UserView:
     """The user with this name and password.
 

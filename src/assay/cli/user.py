@@ -15,6 +15,7 @@ from assay.accounts import (
     list_users,
     revoke_user_key,
     set_password,
+    set_role,
 )
 from assay.cli import output
 from assay.cli.context import DbOption, JsonOption, command_group, open_store
@@ -110,6 +111,25 @@ def passwd(
     with open_store(ctx, db) as store, store.write_session() as session:
         user = set_password(session, username, password)
     output.done(f"Changed the password of [bold]{escape(user.username)}[/].")
+
+
+@app.command("role")
+def role(
+    ctx: typer.Context,
+    username: UsernameArg,
+    new_role: Annotated[
+        Role,
+        typer.Argument(
+            metavar="ROLE",
+            help="admin, adjudicator or annotator; takes effect on the user's next request.",
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Change an account's role (an annotator who becomes an adjudicator)."""
+    with open_store(ctx, db) as store, store.write_session() as session:
+        user = set_role(session, username, new_role)
+    output.done(f"[bold]{escape(user.username)}[/] is now {user.role}.")
 
 
 keys_app = command_group(

@@ -29,6 +29,7 @@ from assay.server.routes import (
     rules,
     runs,
     traces,
+    users,
 )
 from assay.server.state import ServerState
 from assay.server.untraced import untraced_fastapi
@@ -102,7 +103,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(otlp.router)
-    for module in (projects, releases, traces, feedback, datasets, runs, finetune):
+    for module in (projects, users, releases, traces, feedback, datasets, runs, finetune):
         app.include_router(module.router)
     for module in (queues, queue_items, queue_stats, annotate, rules, online_scorers):
         app.include_router(module.router)

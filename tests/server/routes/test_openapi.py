@@ -21,6 +21,7 @@ from assay.server.routes import (
     releases,
     rules,
     traces,
+    users,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -63,6 +64,7 @@ def test_every_api_route_is_documented() -> None:
         annotate,
         rules,
         online_scorers,
+        users,
     ],
 )
 def test_every_api_model_field_is_described(module: ModuleType) -> None:
