@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    api_scorer_base_urls: list[str] = Field(
+        default_factory=lambda: ["https://api.openai.com/v1"],
+        description=(
+            "Base URLs an online scorer created over the REST API may call (a judge's "
+            "`base_url`, an `openai:MODEL@URL` embedder), as a JSON list. The worker "
+            "sends `ASSAY_OPENAI_API_KEY` there, and a project API key is no admin "
+            "credential. `assay online add` is not limited."
+        ),
+    )
     serve_worker: bool = Field(
         default=True,
         description=(

@@ -191,6 +191,12 @@ def _known_names() -> list[str]:
     return sorted(set(_REGISTRY) | set(_entry_points()))
 
 
+def scorer_names() -> list[str]:
+    """Every scorer name that can be created: built-ins and installed plugins (not
+    loaded)."""
+    return _known_names()
+
+
 def _resolve(name: str) -> _Entry:
     entry = _REGISTRY.get(name)
     if entry is not None:

@@ -107,3 +107,28 @@ def test_backfill_and_scores(client: TestClient, store: Store, projects: Project
     assert client.get(f"{API}/polite", headers=beta).status_code == 404
     assert client.post(f"{API}/polite/backfill", json={}, headers=beta).status_code == 404
     assert client.get(f"/api/v1/traces/{old}/scores", headers=beta).status_code == 404
+
+
+def test_a_project_key_cannot_make_the_worker_run_code_or_leak_the_judge_key(
+    client: TestClient, alpha: Project
+) -> None:
+    refused = [
+        ("python:function=os:system", "cannot be created over the REST API"),
+        ("judge:model=m,base_url=https://evil.example/v1", "is not allowed"),
+        ({"name": "judge", "args": {"model": "m", "base_url": 7}}, "is not allowed"),
+        ("embedding:embedder=openai:text-embedding-3-small@https://evil.example/v1", "embedder"),
+        ("embedding:embedder=sentence-transformers:all-mpnet-base-v2", "embedder"),
+    ]
+    for spec, message in refused:
+        response = client.post(API, json={"name": "x", "scorer": spec}, headers=alpha.headers)
+        assert response.status_code == 403, (spec, response.text)
+        assert message in response.json()["detail"], spec
+    assert client.get(API, headers=alpha.headers).json() == []
+    allowed = [
+        "judge:model=gpt-4o-mini",
+        "judge:model=gpt-4o-mini,base_url=https://api.openai.com/v1/",
+        "embedding",
+    ]
+    for i, spec in enumerate(allowed):
+        response = client.post(API, json={"name": f"ok{i}", "scorer": spec}, headers=alpha.headers)
+        assert response.status_code == 201, (spec, response.text)

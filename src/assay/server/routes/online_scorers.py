@@ -33,6 +33,7 @@ from assay.signals import (
     trace_scores,
     update_online_scorer,
 )
+from assay.signals.remote import check_api_spec, parse_api_spec
 from assay.traces import check_trace_id, known_traces, ns_to_datetime, parse_timestamp
 
 router = APIRouter(
@@ -160,13 +161,19 @@ def scorers(project: ApiProject, state: State) -> list[OnlineScorerOut]:
     response_model=OnlineScorerOut,
     status_code=201,
     summary="Create an online scorer",
-    responses={409: {"description": "The project already has an online scorer of that name."}},
+    responses={
+        403: {"description": "A scorer kind or URL a project key may not use."},
+        409: {"description": "The project already has an online scorer of that name."},
+    },
 )
 def create(body: OnlineScorerIn, project: ApiProject, state: State) -> OnlineScorerOut:
     """Create an online scorer: the worker scores each new trace it selects (sampled
     at `sample_rate` and meeting every filter). An unknown scorer or bad arguments are
-    refused with 400."""
+    refused with 400. A project key may create only scorers that run no code on the
+    server and call only allowed URLs (`ASSAY_API_SCORER_BASE_URLS`): `exact`,
+    `contains`, `regex`, `numeric`, `json`, `embedding`, `judge`; others get 403."""
     spec = body.scorer if isinstance(body.scorer, str) else body.scorer.model_dump()
+    check_api_spec(parse_api_spec(spec), state.settings.api_scorer_base_urls)
     with state.store.write_session() as session:
         view = create_online_scorer(
             session,
