@@ -67,6 +67,8 @@ def test_ordinal_options_anchors_level_and_explicit_reference() -> None:
          "field 'quality': ordinal needs scale"),
         ([{"name": "quality", "type": "ordinal", "scale": 5, "anchors": {"6": "x"}}],
          "field 'quality': anchor '6' is not a point of the scale 1-5"),
+        ([{"name": "quality", "type": "ordinal", "scale": 5, "anchors": {"²": "x"}}],
+         "field 'quality': anchor '²' is not a point of the scale 1-5"),
         ([{"name": "quality", "type": "ordinal", "scale": 5, "level": "ratio"}],
          "field 'quality': level must be 'ordinal' or 'interval'"),
         ([{"name": "verdict", "type": "categorical"}],

@@ -308,7 +308,8 @@ def _anchors(value: Any, scale: int, where: str) -> dict[int, str]:
         raise InvalidInput(f'{where}: anchors must map scale points to words, like {{"1": ...}}')
     anchors: dict[int, str] = {}
     for key, text in value.items():
-        point = int(key) if isinstance(key, str) and key.isdigit() else key
+        # ASCII digits only: "²" passes isdigit() but int() refuses it.
+        point = int(key) if isinstance(key, str) and key.isascii() and key.isdecimal() else key
         if isinstance(point, bool) or not isinstance(point, int) or not 1 <= point <= scale:
             raise InvalidInput(f"{where}: anchor {key!r} is not a point of the scale 1-{scale}")
         if not isinstance(text, str) or not text.strip():
