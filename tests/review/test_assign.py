@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from assay.errors import Conflict, InvalidInput, NotFound
-from assay.review import claim_next, mark_gold, skip, submit
+from assay.review import adjudicate, claim_next, mark_gold, skip, submit
 from assay.store import Store
 from assay.store.models import Assignment
 
@@ -123,6 +123,24 @@ def test_gold_items_are_handed_out_at_the_rate_without_their_label(
     with review.store.session() as session:
         rows = session.scalars(select(Assignment).where(Assignment.gold == 1)).all()
     assert [(row.status, row.user_id) for row in rows] == [("done", review.user("bo").id)]
+
+
+def test_the_adjudicator_of_a_gold_item_is_never_handed_it(make_review: MakeReview) -> None:
+    review = make_review(traces=2, overlap=2, gold_rate=0.5)
+    review.label("ann", GOOD)
+    disputed = review.label("bo", BAD)
+    judge = review.user("judge", "adjudicator")
+    with review.store.write_session() as session:
+        adjudicate(session, review.queue, judge, disputed.item_id, BAD, "KB says so")
+        mark_gold(session, review.queue, disputed.item_id)
+    review.refresh()
+    # A gold draw for the adjudicator falls back to the open item; cy gets the gold one.
+    claim = review.claim("judge", rng=_Fixed(0.1))
+    assert claim is not None
+    assert (claim.gold, claim.item_id) == (False, review.items[1])
+    gold = review.claim("cy", rng=_Fixed(0.1))
+    assert gold is not None
+    assert (gold.gold, gold.item_id) == (True, disputed.item_id)
 
 
 def test_claim_carries_the_trace_context(review: Review) -> None:

@@ -7,8 +7,8 @@ The one exception is their own expired claim, which is renewed when its slot is
 still free.
 
 :func:`claim_next` hands out, in this order: the annotator's unexpired claim in the
-queue (resume); with probability ``gold_rate``, a gold item they have not labelled;
-else the oldest open item with a free slot (their own expired claims first).
+queue (resume); with probability ``gold_rate``, a gold item they have not labelled
+nor adjudicated; else the oldest open item with a free slot (their own expired claims first).
 
 Concurrency: on PostgreSQL the candidate item's row is locked (``FOR UPDATE SKIP
 LOCKED``) and its slots are counted again under the lock, in a new statement that
@@ -239,6 +239,8 @@ def _gold_candidate(
             QueueItem.gold.is_not(None),
             ~seen,
             ~labelled,
+            # The adjudicator who decided it knows the answer.
+            or_(QueueItem.resolved_by.is_(None), QueueItem.resolved_by != user.id),
         )
         .order_by(QueueItem.id)
         .limit(GOLD_POOL)
