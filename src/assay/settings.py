@@ -124,6 +124,16 @@ class Settings(BaseSettings):
             "spans still on their way (a batch exporter flushes every 5 s) are in."
         ),
     )
+    worker_root_wait_s: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Seconds the worker waits for a trace's root span before taking up a trace "
+            "without one (its root lives in a service that does not send to assay). "
+            "Child spans are often exported before the root ends; a trace scored and "
+            "routed without its root would be judged on no input."
+        ),
+    )
     worker_batch: int = Field(
         default=50,
         ge=1,

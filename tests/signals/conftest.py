@@ -116,6 +116,7 @@ class Project:
         model: str | None = "gpt-x",
         slices: dict[str, Any] | None = None,
         end_ns: int | None = None,
+        has_root: bool = True,
     ) -> Trace:
         """Trace ``n``, starting ``start_s`` seconds after :data:`BASE` (default: ``n``
         minutes)."""
@@ -137,7 +138,7 @@ class Project:
             completion_tokens=5,
             cost=0.01,
             slices=json.dumps(slices or {}),
-            has_root=1,
+            has_root=int(has_root),
             span_count=1,
         )
 

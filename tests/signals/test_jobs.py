@@ -177,7 +177,8 @@ def test_prune_deletes_only_finished_route_and_session_jobs_past_the_retention(
         recent = NewJob(project.id, ROUTE, route_key(project.id, tid(2)), tid(2))
         add_jobs(session, [recent], now=T0 + timedelta(days=8))
         claimed = claim(session, "w1", 10, 60, now=T0 + timedelta(days=8))
-        complete(session, [j for j in claimed if j.trace_id == tid(2)], "w1", now=T0)
+        late = T0 + timedelta(days=8)
+        complete(session, [j for j in claimed if j.trace_id == tid(2)], "w1", now=late)
     with store.write_session() as session:
         assert prune_jobs(session, T0 + timedelta(days=7)) == 2
         assert prune_jobs(session, T0 + timedelta(days=7)) == 0

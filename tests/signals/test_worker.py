@@ -54,7 +54,7 @@ def test_traces_and_feedback_become_scores_signals_and_queue_items(
     project.trace(4, output="fine, please")
     # Still running: its last span ended now and more may come.
     now_ns = datetime_to_ns(datetime.now(UTC))
-    waiting = project.trace(5, end_ns=now_ns + 600 * NS)
+    waiting = project.trace(5, end_ns=now_ns + 60 * NS)
     project.feedback(2, "thumbs", False)
     project.feedback(3, "correction", "Paris, please.")
     project.scorer("polite", "regex:pattern=please")
@@ -202,3 +202,31 @@ def test_on_postgresql_new_rows_are_read_after_the_commit_lag(
     moments.append(moments[-1] + timedelta(seconds=15))
     report = worker.run_once()
     assert (report.traces, report.feedback) == (1, 1)
+
+
+def test_a_trace_waits_for_its_root_span_then_for_root_wait(
+    project: Project, settings: Settings
+) -> None:
+    now = datetime.now(UTC)
+    ended = datetime_to_ns(now) - 30 * NS
+    project.trace(0, end_ns=ended, has_root=False)
+    project.trace(1, end_ns=ended)
+    worker = Worker(project.store, settings, clock=lambda: now)
+    assert worker.run_once().traces == 1  # trace 1; trace 0 waits for its root
+    later = now + timedelta(seconds=settings.worker_root_wait_s)
+    assert Worker(project.store, settings, clock=lambda: later).run_once().traces == 1
+
+
+def test_feedback_long_after_routing_routes_again_though_the_job_was_pruned(
+    project: Project,
+) -> None:
+    triage = project.queue("triage")
+    project.trace(0)
+    with project.store.session() as session:
+        create_rule(session, project.id, "thumbs", "triage", conditions="feedback.thumbs <= 0")
+    settings = Settings(worker_settle_s=0.0, worker_commit_lag_s=0.0, worker_job_retention_s=0.0)
+    assert Worker(project.store, settings).run_once().jobs_pruned >= 1
+    project.feedback(0, "thumbs", False)
+    second = Worker(project.store, settings).run_once()
+    assert second.enqueued == 1
+    assert _queue_items(project)[tid(0)][0][0] == triage

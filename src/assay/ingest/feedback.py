@@ -28,6 +28,10 @@ EVENT_SOURCE = "otel"
 
 MAX_NAME = 100
 MAX_SOURCE = 20
+RESERVED_SOURCES = frozenset({"implicit"})
+"""Sources only assay writes: ``implicit`` marks the signals the worker derives from
+sessions, which routing reads as ``signal.<name>`` and never as an explicit reason
+to route again."""
 # A correction is an answer, not a document; the cap keeps one request from storing
 # megabytes in a row that lists load whole.
 MAX_TEXT = 100_000
@@ -50,6 +54,20 @@ def check_text(value: Any, field: str, limit: int, *, required: bool) -> None:
         raise InvalidInput(f"{field}: must not be empty")
     if len(value) > limit:
         raise InvalidInput(f"{field}: at most {limit} characters; got {len(value)}")
+
+
+def check_source(value: Any, field: str) -> None:
+    """Check a feedback source: 1-20 characters, not one assay reserves.
+
+    Raises:
+        InvalidInput: Missing, empty, too long, or reserved (the message names ``field``).
+    """
+    check_text(value, field, MAX_SOURCE, required=True)
+    if value.strip().lower() in RESERVED_SOURCES:
+        raise InvalidInput(
+            f"{field}: {value!r} is reserved for the signals assay derives itself; "
+            "use another source (api, web, app, ...)"
+        )
 
 
 def split_value(value: Any) -> tuple[float | None, str | None]:
@@ -103,7 +121,7 @@ def feedback_from_event(attributes: dict[str, Any], time_ns: int) -> dict[str, A
     comment = attributes.get(COMMENT_KEY)
     check_text(comment, COMMENT_KEY, MAX_TEXT, required=False)
     source = attributes.get(SOURCE_KEY, EVENT_SOURCE)
-    check_text(source, SOURCE_KEY, MAX_SOURCE, required=True)
+    check_source(source, SOURCE_KEY)
     at = datetime.fromtimestamp(time_ns / 1e9, UTC) if time_ns else datetime.now(UTC)
     return {
         "name": name,

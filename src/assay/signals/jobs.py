@@ -96,6 +96,16 @@ class NewJob:
     scorer_id: int | None = None
 
 
+def route_job(project_id: int, trace_id: str) -> NewJob:
+    """A trace's route job."""
+    return NewJob(project_id, ROUTE, route_key(project_id, trace_id), trace_id)
+
+
+def session_job(project_id: int, session_id: str, trace_id: str) -> NewJob:
+    """A session's signals job, made from one of its traces."""
+    return NewJob(project_id, SESSION, session_key(project_id, session_id), trace_id)
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     """A job a worker claimed, to run and then :func:`complete` or :func:`fail`.
@@ -370,7 +380,7 @@ a backfill from scoring a trace twice."""
 
 
 def prune_jobs(session: Session, before: datetime, *, limit: int = 10_000) -> int:
-    """Delete finished route and session jobs last claimed before ``before``.
+    """Delete finished route and session jobs that finished before ``before``.
 
     A route or session job only marks work done; routing and signals are
     idempotent, so a pruned job that a new signal needs again is simply made again.
@@ -379,22 +389,19 @@ def prune_jobs(session: Session, before: datetime, *, limit: int = 10_000) -> in
     Returns:
         How many jobs were deleted.
     """
+    # A done job's available_at is when it finished (see complete), and (status,
+    # available_at) is indexed: the scan reads only what it deletes.
     doomed = (
         select(Job.id)
-        .where(
-            Job.kind.in_(PRUNABLE),
-            Job.status == DONE,
-            Job.claimed_at.is_not(None),
-            Job.claimed_at < before,
-        )
-        .order_by(Job.id)
+        .where(Job.status == DONE, Job.available_at < before, Job.kind.in_(PRUNABLE))
         .limit(limit)
     )
     ids = list(session.scalars(doomed))
-    if not ids:
-        return 0
-    result = session.execute(delete(Job).where(Job.id.in_(ids), Job.status == DONE))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted = 0
+    for part in chunks(ids):
+        result = session.execute(delete(Job).where(Job.id.in_(part), Job.status == DONE))
+        deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
 
 
 def job_counts(session: Session, project_id: int | None = None) -> JobCounts:

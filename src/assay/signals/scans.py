@@ -34,14 +34,12 @@ from assay.signals.facts import IMPLICIT_SOURCE, chunks, load_facts, needs
 from assay.signals.jobs import (
     ROUTE,
     SCORE,
-    SESSION,
     NewJob,
     add_jobs,
     add_or_repend,
-    repend,
-    route_key,
+    route_job,
     score_key,
-    session_key,
+    session_job,
 )
 from assay.signals.online import OnlineScorerView, view_of
 from assay.store.models import Feedback, Job, OnlineScorer, Trace
@@ -49,9 +47,10 @@ from assay.traces.times import datetime_to_ns
 
 SCAN_ROWS = 1000
 """Most traces (or feedback rows) one scan takes up; a backlog drains over passes."""
-FUTURE_SKEW_NS = 3600 * 10**9
-"""A trace ending more than an hour in the future comes from a skewed clock; waiting
-for it to settle would hold the cursor for that long, so it is taken up at once."""
+FUTURE_SKEW_NS = 120 * 10**9
+"""A trace ending more than two minutes in the future comes from a skewed clock;
+waiting for it to settle would hold the cursor (and make every later scan re-check
+the traffic behind it), so it is taken up at once."""
 _NS = 10**9
 
 
@@ -73,14 +72,28 @@ def _route_key_sql() -> Any:
     return literal(f"{ROUTE}:") + cast(Trace.project_id, String) + literal(":") + Trace.trace_id
 
 
-def scan_traces(session: Session, *, now: datetime, settle_s: float, lag_s: float) -> ScanResult:
+def scan_traces(
+    session: Session,
+    *,
+    now: datetime,
+    settle_s: float,
+    lag_s: float,
+    root_wait_s: float = 300.0,
+) -> ScanResult:
     """Take up new settled traces: make their jobs and move the ``traces`` cursor.
+
+    A trace is settled when its last span ended ``settle_s`` ago and its root span
+    has arrived: children are often exported before the root ends, and a trace
+    scored and routed without its root would be judged on no input. A trace whose
+    root never comes (it lives in a service that does not send to assay) is taken
+    up ``root_wait_s`` after its last span ended.
 
     Args:
         session: A write session.
         now: The current time.
         settle_s: How long after its last span ends a trace is taken up.
         lag_s: The commit lag (see :func:`assay.signals.cursors.horizon`).
+        root_wait_s: How long a trace without its root span is waited for.
 
     Returns:
         How many traces were taken up and jobs added (zero when another worker
@@ -88,6 +101,7 @@ def scan_traces(session: Session, *, now: datetime, settle_s: float, lag_s: floa
     """
     now_ns = datetime_to_ns(now)
     settled_ns = now_ns - int(settle_s * _NS)
+    rootless_ns = now_ns - int(max(root_wait_s, settle_s) * _NS)
     position = lock_cursor(session, TRACES)
     if position is None:
         return ScanResult()
@@ -97,17 +111,26 @@ def scan_traces(session: Session, *, now: datetime, settle_s: float, lag_s: floa
         return ScanResult()
     taken = exists().where(Job.key == _route_key_sql())
     rows = session.execute(
-        select(Trace.id, Trace.project_id, Trace.trace_id, Trace.end_ns, Trace.session_id)
+        select(
+            Trace.id,
+            Trace.project_id,
+            Trace.trace_id,
+            Trace.end_ns,
+            Trace.session_id,
+            Trace.has_root,
+        )
         .where(Trace.id > position, Trace.id <= limit_id, ~taken)
         .order_by(Trace.id)
         .limit(SCAN_ROWS)
     ).all()
 
-    def settled(end_ns: int) -> bool:
-        return end_ns <= settled_ns or end_ns > now_ns + FUTURE_SKEW_NS
+    def settled(row: Any) -> bool:
+        if row.end_ns > now_ns + FUTURE_SKEW_NS:
+            return True  # a skewed clock: waiting would hold the cursor
+        return bool(row.end_ns <= (settled_ns if row.has_root else rootless_ns))
 
-    ready = [r for r in rows if settled(r.end_ns)]
-    waiting = [r for r in rows if not settled(r.end_ns)]
+    ready = [r for r in rows if settled(r)]
+    waiting = [r for r in rows if not settled(r)]
     added = jobs_for(session, ready, now=now) if ready else 0
     if waiting:
         moved = waiting[0].id - 1
@@ -166,11 +189,8 @@ def jobs_for(session: Session, rows: Sequence[Any], *, now: datetime) -> int:
                 )
         for row in project_rows:
             if row.session_id:
-                key = session_key(project_id, row.session_id)
-                session_jobs.append(NewJob(project_id, SESSION, key, row.trace_id))
-            route_jobs.append(
-                NewJob(project_id, ROUTE, route_key(project_id, row.trace_id), row.trace_id)
-            )
+                session_jobs.append(session_job(project_id, row.session_id, row.trace_id))
+            route_jobs.append(route_job(project_id, row.trace_id))
     # Scores first, routes last: claimed oldest first, a trace's route job then tends
     # to run after its scores and signals rather than before them.
     added = add_jobs(session, score_jobs, now=now)
@@ -208,19 +228,25 @@ def scan_feedback(session: Session, *, now: datetime, lag_s: float) -> ScanResul
     by_project: dict[int, set[str]] = defaultdict(set)
     for row in explicit:
         by_project[row.project_id].add(row.trace_id)
-    keys: set[str] = set()
+    # Made again when missing: a finished route or session job may have been pruned.
+    jobs: dict[str, NewJob] = {}
     for project_id, trace_ids in by_project.items():
-        keys.update(route_key(project_id, tid) for tid in trace_ids)
+        for tid in trace_ids:
+            job = route_job(project_id, tid)
+            jobs[job.key] = job
         for part in chunks(sorted(trace_ids)):
-            sessions = session.scalars(
-                select(Trace.session_id).where(
+            found = session.execute(
+                select(Trace.trace_id, Trace.session_id).where(
                     Trace.project_id == project_id,
                     Trace.trace_id.in_(part),
                     Trace.session_id.is_not(None),
                 )
             )
-            keys.update(session_key(project_id, sid) for sid in sessions if sid)
-    repend(session, keys, now=now)
+            for tid, sid in found:
+                if sid:
+                    job = session_job(project_id, sid, tid)
+                    jobs[job.key] = job
+    add_or_repend(session, list(jobs.values()), now=now)
     moved = rows[-1].id if len(rows) == SCAN_ROWS else limit_id
     advance_cursor(session, FEEDBACK, moved, now=now)
     return ScanResult(rows=len(explicit))

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -53,13 +53,13 @@ from assay.signals.jobs import (
     SCORE,
     SESSION,
     ClaimedJob,
+    add_or_repend,
     claim,
     complete,
     defer,
     fail,
     prune_jobs,
-    repend,
-    route_key,
+    route_job,
 )
 from assay.signals.online import (
     OnlineScorerView,
@@ -240,6 +240,7 @@ class Worker:
                 now=self.now(),
                 settle_s=self.settings.worker_settle_s,
                 lag_s=self._lag,
+                root_wait_s=self.settings.worker_root_wait_s,
             )
         )
         report.traces += found.rows
@@ -371,7 +372,7 @@ class Worker:
             verdicts[scorer.id][job.trace_id] = result
             done.append(job)
         gone_ids = {j.id for j in gone}
-        keys = {route_key(j.project_id, j.trace_id) for j in done if j.id not in gone_ids}
+        routes = [route_job(j.project_id, j.trace_id) for j in done if j.id not in gone_ids]
 
         def write(session: Session) -> int:
             stored = 0
@@ -379,7 +380,9 @@ class Worker:
                 project_id = scorers[scorer_id].project_id
                 stored += store_verdicts(session, project_id, scorer_id, by_trace)
             complete(session, done, self.worker_id, now=self.now())
-            repend(session, keys - claimed, now=self.now())
+            # Made again if pruned: a backfill scores traces whose routing is long done.
+            again = [r for r in routes if r.key not in claimed]
+            add_or_repend(session, again, now=self.now())
             return stored
 
         report.scores += self._write(write)
@@ -397,24 +400,31 @@ class Worker:
 
     def _derive_session(self, session: Session, *, job: ClaimedJob, claimed: set[str]) -> int:
         now = self.now()
-        anchor = session.execute(
-            select(Trace.session_id, Trace.start_ns).where(
+        session_id = session.scalar(
+            select(Trace.session_id).where(
                 Trace.project_id == job.project_id, Trace.trace_id == job.trace_id
             )
-        ).first()
-        if anchor is None or not anchor.session_id:
+        )
+        if not session_id:
             complete(session, [job], self.worker_id, now=now)
             return 0
+        # The window ends at the session's newest trace, not at the trace the job was
+        # made from (its first): a long-lived session is read a day at a time.
+        newest = session.scalar(
+            select(func.max(Trace.start_ns)).where(
+                Trace.project_id == job.project_id, Trace.session_id == session_id
+            )
+        )
         result = derive_session(
             session,
             job.project_id,
-            anchor.session_id,
+            session_id,
             self.config,
-            since_ns=anchor.start_ns - SESSION_LOOKBACK_NS,
+            since_ns=int(newest or 0) - SESSION_LOOKBACK_NS,
             now=now,
         )
-        keys = {route_key(job.project_id, s.trace_id) for s in result.added}
-        repend(session, keys - claimed, now=now)
+        again = [route_job(job.project_id, s.trace_id) for s in result.added]
+        add_or_repend(session, [r for r in again if r.key not in claimed], now=now)
         if result.recheck_at is not None:
             defer(session, job, self.worker_id, result.recheck_at, now=now)
         else:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from assay.errors import InvalidInput
 from assay.ingest.feedback import (
     MAX_NAME,
-    MAX_SOURCE,
     MAX_TEXT,
+    check_source,
     check_text,
     split_value,
 )
@@ -122,7 +122,7 @@ def record_feedback(
     span = check_span_id(span_id) if span_id is not None else None
     check_text(name, "name", MAX_NAME, required=True)
     check_text(comment, "comment", MAX_TEXT, required=False)
-    check_text(source, "source", MAX_SOURCE, required=True)
+    check_source(source, "source")
     if value is None:
         raise InvalidInput("value: required")
     value_num, value_text = split_value(value)

@@ -76,6 +76,7 @@ def test_record_on_a_stored_span(client: TestClient, alpha: Project) -> None:
         ({"name": ""}, 400, "name"),
         ({"name": "n" * 101}, 400, "name"),
         ({"source": "s" * 21}, 400, "source"),
+        ({"source": "Implicit"}, 400, "reserved for the signals assay derives"),
         ({"value": None}, 422, "value"),
         ({"value": [1]}, 422, "value"),
         ({"value": {"a": 1}}, 422, "value"),
