@@ -69,16 +69,20 @@ def test_resolved_items_become_cases_with_provenance(resolved: Review) -> None:
         "trace_id": trace_id(1),
         "queue": "answers",
         "item_id": review.items[1],
+        "reason": "thumbs down",
+        "rule_id": None,
         "annotation_ids": provenance["annotation_ids"],
         "annotators": ["ann", "bo"],
         "resolution": "adjudicated",
         "adjudicator": "judge",
+        "resolution_reason": "rude and wrong",
         "resolved_at": later(100).isoformat(),
     }
     with review.store.session() as session:
         labels = item_labels(session, review.items[1]).annotations
     assert provenance["annotation_ids"] == [a.id for a in labels]
     assert unanimous.provenance["adjudicator"] is None
+    assert unanimous.provenance["resolution_reason"] is None
     assert unanimous.provenance["resolution"] == "unanimous"
 
 
@@ -113,3 +117,30 @@ def test_promotion_by_trace_filter_takes_only_matching_traces(resolved: Review) 
     result = run(resolved, "german", trace_filter=TraceFilter(slices=[("locale", "de")]))
     assert result.dataset_created
     assert result.added == [f"trace-{trace_id(1)}"]
+
+
+def test_promotion_never_drops_cases_already_there(resolved: Review) -> None:
+    """Cases kept on purpose though their inputs repeat each other stay; a promoted case
+    whose input repeats one already there is reported and left out."""
+    review = resolved
+    kept = [
+        CaseSpec(id="a", input="Reset password?"),
+        CaseSpec(id="b", input="reset  PASSWORD?"),
+        CaseSpec(id="q0", input=" question 0? ", reference="known"),
+    ]
+    with review.store.write_session() as session:
+        add_version(session, review.project_id, "faq", kept, on_duplicate="keep")
+    result = run(review, "faq")
+    t0, t1 = f"trace-{trace_id(0)}", f"trace-{trace_id(1)}"
+    assert (result.created, result.added, result.changed) == (True, [t1], [])
+    assert [(d.case_id, d.duplicate_of, d.kind, d.dropped) for d in result.duplicates] == [
+        (t0, "q0", "exact", True),
+    ]  # fmt: skip
+    assert not result.duplicates[0].same_reference
+    with review.store.session() as session:
+        version = get_version(session, review.project_id, "faq")
+        assert [c.id for c in version_cases(session, version.id)] == ["a", "b", "q0", t1]
+    # Again: nothing new, nothing dropped, the repeat reported again.
+    again = run(review, "faq")
+    assert (again.created, again.unchanged) == (False, [t1])
+    assert [d.case_id for d in again.duplicates] == [t0]

@@ -8,14 +8,17 @@ Each resolved item (``single``, ``unanimous`` or ``adjudicated``) becomes the ca
   correction, or a categorical, boolean or ordinal verdict); None when it is empty;
 - ``slices``: the trace's slices; ``tags``: the label's tags fields plus
   ``queue:<name>``; ``metadata.label``: the whole final label;
-- ``provenance``: ``source`` ``review``, the trace, queue, item, the ids and names
-  behind the label (gold annotations left out), the resolution, the adjudicator and
-  when it was resolved.
+- ``provenance``: ``source`` ``review``, the trace, queue, item, why the item was
+  routed (its ``reason`` and ``rule_id``), the ids and names behind the label (gold
+  annotations left out), the resolution, the adjudicator and their reason
+  (``resolution_reason``), and when it was resolved.
 
 The new version is the latest one plus these cases (a case already there is
-replaced by its new content), so earlier cases are kept. Case ids come from the
-trace and the content is deterministic, so promoting the same items again adds no
-version.
+replaced by its new content). Promotion never drops a case already there, even one
+whose input repeats another's (a dataset may keep such cases on purpose): only the
+new cases are checked, and one whose input repeats a case already there (or an
+earlier new one) is reported and left out. Case ids come from the trace and the
+content is deterministic, so promoting the same items again adds no version.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from sqlalchemy.orm import Session
 from assay.datasets import (
     AddResult,
     CaseSpec,
+    CaseView,
     Duplicate,
     VersionView,
     add_version,
     case_hash,
     check_name,
+    exact_duplicates,
     get_dataset,
     version_cases,
 )
@@ -81,8 +86,9 @@ class PromotionResult:
         changed: Case ids whose content changed (the item's label did).
         unchanged: Case ids that were there already with the same content.
         skipped: Items that did not become cases.
-        duplicates: Promoted cases whose input repeats another case's (an exact
-            duplicate is dropped and the case already there kept).
+        duplicates: Promoted cases whose input repeats another case's: a new case
+            that repeats one already there is left out (``dropped``); a case already
+            there is never dropped.
     """
 
     version: VersionView | None
@@ -142,18 +148,21 @@ def promote(
             skipped.append(SkippedItem(item.id, item.trace_id, case))
         else:
             cases.append(case)
-    previous = _previous_hashes(session, project_id, dataset)
+    latest, existing = _existing(session, project_id, dataset)
+    cases, repeats = _new_inputs_only(cases, existing)
     if not cases:
         return PromotionResult(
-            version=previous[0],
+            version=latest,
             created=False,
             dataset_created=False,
             added=[],
             changed=[],
             unchanged=[],
             skipped=skipped,
-            duplicates=[],
+            duplicates=repeats,
         )
+    # "keep": the cases already there stay even when they repeat each other; the new
+    # ones were checked against them above.
     result = add_version(
         session,
         project_id,
@@ -164,8 +173,9 @@ def promote(
         or f"{len(cases)} reviewed item(s) promoted from review queue {queue.name!r}",
         source=f"review:{queue.name}",
         created_by=created_by,
+        on_duplicate="keep",
     )
-    return _result(result, cases, previous[1], skipped)
+    return _result(result, cases, {c.id: c.hash for c in existing}, skipped, repeats)
 
 
 def _items(
@@ -237,10 +247,13 @@ def _case(
         "trace_id": item.trace_id,
         "queue": queue.name,
         "item_id": item.id,
+        "reason": item.reason,
+        "rule_id": item.rule_id,
         "annotation_ids": [a.id for a in labels],
         "annotators": [a.annotator for a in labels],
         "resolution": item.resolution,
         "adjudicator": adjudicators.get(item.resolved_by) if item.resolved_by else None,
+        "resolution_reason": item.resolution_reason,
         "resolved_at": as_utc(item.resolved_at).isoformat() if item.resolved_at else None,
     }
     try:
@@ -272,25 +285,50 @@ def _slices(text: str | None) -> dict[str, Any]:
     return {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))}
 
 
-def _previous_hashes(
+def _existing(
     session: Session, project_id: int, dataset: str
-) -> tuple[VersionView | None, dict[str, str]]:
+) -> tuple[VersionView | None, list[CaseView]]:
+    """The dataset's latest version and its cases (none when there is no version)."""
     try:
         latest = get_dataset(session, project_id, dataset).latest
     except NotFound:
-        return None, {}
+        return None, []
     if latest is None:
-        return None, {}
-    return latest, {c.id: c.hash for c in version_cases(session, latest.id)}
+        return None, []
+    return latest, version_cases(session, latest.id)
+
+
+def _new_inputs_only(
+    cases: list[CaseSpec], existing: list[CaseView]
+) -> tuple[list[CaseSpec], list[Duplicate]]:
+    """The cases to add, and the new ones left out because their input repeats a case
+    already there (or an earlier new one).
+
+    A case whose id is there already replaces that case (same trace, maybe a new
+    label) and is not checked. Repeats among the cases already there are not this
+    promotion's business: those cases stay.
+    """
+    there = {c.id for c in existing}
+    new = [(c.id, c) for c in cases if c.id is not None and c.id not in there]
+    _, found = exact_duplicates([*((c.id, c.case) for c in existing), *new], drop=True)
+    repeats = [d for d in found if d.case_id not in there]
+    left_out = {d.case_id for d in repeats}
+    return [c for c in cases if c.id not in left_out], repeats
 
 
 def _result(
-    result: AddResult, cases: list[CaseSpec], previous: dict[str, str], skipped: list[SkippedItem]
+    result: AddResult,
+    cases: list[CaseSpec],
+    previous: dict[str, str],
+    skipped: list[SkippedItem],
+    repeats: list[Duplicate],
 ) -> PromotionResult:
-    dropped = {d.case_id for d in result.duplicates if d.dropped}
-    kept = [(c.id, c) for c in cases if c.id is not None and c.id not in dropped]
-    unchanged = [i for i, c in kept if previous.get(i) == case_hash(c, i)]
-    incoming = {i for i, _ in kept}
+    # Appending with duplicates kept, add_version removes no case: result.removed is
+    # always empty, so it is not part of a promotion's result.
+    incoming = {c.id for c in cases if c.id is not None}
+    unchanged = [
+        c.id for c in cases if c.id is not None and previous.get(c.id) == case_hash(c, c.id)
+    ]
     return PromotionResult(
         version=result.version,
         created=result.created,
@@ -299,5 +337,5 @@ def _result(
         changed=[i for i in result.changed if i in incoming],
         unchanged=unchanged,
         skipped=skipped,
-        duplicates=result.duplicates,
+        duplicates=repeats + [d for d in result.duplicates if d.case_id in incoming],
     )
