@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assay.errors import Conflict, InvalidInput
-from assay.review import annotator_stats, get_item, item_labels, mark_gold
+from assay.review import annotator_stats, get_item, item_labels, mark_gold, skip
 
 from .conftest import BAD, GOOD, MakeReview, Review, later
 
@@ -109,8 +109,37 @@ def test_gold_items_measure_annotators_and_never_change(make_review: MakeReview)
     assert (stats["cy"].gold_seen, stats["cy"].gold_accuracy, stats["cy"].annotations) == (
         1, 0.0, 0,
     )  # fmt: skip
-    with pytest.raises(Conflict, match="labelled already"):
+    # A second label on a gold item is refused as on any resolved item: no "gold".
+    with pytest.raises(Conflict) as refused:
         review.submit("cy", gold.item_id, BAD)
+    with pytest.raises(Conflict) as ordinary:
+        review.submit("ann", gold.item_id, GOOD)
+    assert str(refused.value) == str(ordinary.value)
+    assert "gold" not in str(refused.value)
+
+
+def test_a_skipped_or_expired_gold_claim_takes_no_label(make_review: MakeReview) -> None:
+    review = make_review(traces=3, overlap=1, gold_rate=0.9, claim_seconds=60)
+    first = review.label("ann", BAD)
+    with review.store.write_session() as session:
+        mark_gold(session, review.queue, first.item_id)
+    review.refresh()
+    skipped = review.claim("bo", rng=_draw(0.0))
+    expired = review.claim("cy", rng=_draw(0.0))
+    assert skipped is not None
+    assert expired is not None
+    assert (skipped.gold, expired.gold) == (True, True)
+    with review.store.write_session() as session:
+        skip(session, review.queue, review.user("bo"), first.item_id, "unsure")
+    with pytest.raises(Conflict, match="you skipped item"):
+        review.submit("bo", first.item_id, BAD)
+    with pytest.raises(Conflict, match="is resolved already; your label is not needed"):
+        review.submit("cy", first.item_id, BAD, now=later(61))
+    with review.store.session() as session:
+        stats = {s.annotator: s for s in annotator_stats(session, review.queue)}
+        assert item_labels(session, first.item_id).annotations[0].annotator == "ann"
+    assert (stats["bo"].gold_seen, stats["bo"].gold_accuracy) == (0, None)
+    assert "cy" not in stats  # no label, no skip
 
 
 class _draw:  # noqa: N801 - reads as a function in the tests

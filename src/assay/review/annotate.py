@@ -7,7 +7,10 @@ item has as many labels as the queue's overlap it is decided (see
 :mod:`assay.review.decision`).
 
 A label on a gold item measures the annotator: it is stored as a gold annotation,
-compared with the gold label on the decisive fields, and never changes the item.
+compared with the gold label on the decisive fields, and never changes the item. It
+needs a live claim (a skipped or expired gold claim takes no label), and a refusal
+reads as it would for any other resolved item, so it never tells the annotator the
+item was gold.
 """
 
 from __future__ import annotations
@@ -102,8 +105,13 @@ def submit(
     text = json.dumps(normalised, ensure_ascii=False)
 
     if assignment is not None and assignment.gold:
+        # The messages an ordinary resolved item gives: nothing says "gold".
         if annotation is not None:
-            raise Conflict(f"item {item_id} is labelled already (a gold item is labelled once)")
+            raise Conflict(_resolved_labels(item_id))
+        if assignment.status == "skipped":
+            raise Conflict(_skipped(item_id))
+        if assignment.expires_at <= now:
+            raise Conflict(_not_needed(item_id, item.status))
         annotation = _insert(session, queue, user, item, assignment, text, comment, seconds, now)
         gold = load_label(item.gold)
         return SubmitResult(
@@ -118,7 +126,7 @@ def submit(
 
     if annotation is not None:
         if item.status == "resolved":
-            raise Conflict(f"item {item_id} is resolved; its labels can no longer change")
+            raise Conflict(_resolved_labels(item_id))
         annotation.values = text
         annotation.comment = comment
         annotation.seconds = seconds if seconds is not None else annotation.seconds
@@ -131,9 +139,9 @@ def submit(
     if assignment is None:
         raise Conflict(f"you have no claim on item {item_id}: claim it first")
     if assignment.status == "skipped":
-        raise Conflict(f"you skipped item {item_id}; it is not yours to label any more")
+        raise Conflict(_skipped(item_id))
     if item.status != "open":
-        raise Conflict(f"item {item_id} is {item.status} already; your label is not needed")
+        raise Conflict(_not_needed(item_id, item.status))
     if assignment.expires_at <= now and (
         taken_slots(session, item.id, now, besides=user.id) >= queue.overlap
     ):
@@ -142,6 +150,18 @@ def submit(
     decision = settle(session, item, schema, queue.overlap, now)
     session.flush()
     return _result(annotation, item, decision.resolution, replaced=False)
+
+
+def _resolved_labels(item_id: int) -> str:
+    return f"item {item_id} is resolved; its labels can no longer change"
+
+
+def _skipped(item_id: int) -> str:
+    return f"you skipped item {item_id}; it is not yours to label any more"
+
+
+def _not_needed(item_id: int, status: str) -> str:
+    return f"item {item_id} is {status} already; your label is not needed"
 
 
 def _insert(
