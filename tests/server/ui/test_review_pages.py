@@ -372,6 +372,27 @@ def test_gold_items_look_like_any_other(env: Env, monkeypatch: pytest.MonkeyPatc
     assert "gold" not in text.lower()
     # Nothing is prefilled: the known answer stays unknown.
     assert " checked" not in text
+    # Labelling it moves no number on the queue page that would say it was gold.
+    values = {"f.verdict": "good", "f.score": "3", "f.on_topic": "true", "f.note": "ok"}
+    data = {"csrf_token": env.as_user("cat"), "item_id": str(resolved), "action": "submit"}
+    assert env.client.post(ANNOTATE, data=data | values).status_code == 303
+    page = env.client.get(f"{BASE}/{QUEUE}").text
+    assert "Gold seen" not in page
+    assert "Gold accuracy" not in page
+    row = _annotator_row(page)
+    assert "gold-accuracy" not in row
+    assert re.findall(r'<td class="num">(\d+)</td>', row)[:2] == ["1", "0"]  # labels, skips
+    # Staff still see it.
+    env.as_user("alice")
+    staff = env.client.get(f"{BASE}/{QUEUE}").text
+    assert "Gold accuracy" in staff
+    assert re.search(r'<td class="num gold-accuracy">\d+%</td>', _annotator_row(staff, "cat"))
+
+
+def _annotator_row(page: str, name: str = "") -> str:
+    """An annotator's row of the annotators table (the first row by default)."""
+    row = page[page.index(f'data-annotator="{name}') :]
+    return row[: row.index("</tr>")]
 
 
 def test_adjudicate_item_side_by_side_and_resolve(any_env: Env) -> None:

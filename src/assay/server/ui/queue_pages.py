@@ -71,7 +71,9 @@ def queue_page(
     and admins also its items.
 
     Annotators see their own numbers only, and no items: an item's resolved label
-    would give away the answer of a gold item before it is handed to them.
+    would give away the answer of a gold item before it is handed to them. Nor do
+    they see their gold numbers (or counts that leave gold labels out): moving right
+    after a label, those would tell which item was gold and whether they got it right.
     """
     staff = is_staff(viewer.user)
     error = ""
