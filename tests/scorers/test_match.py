@@ -14,6 +14,7 @@ from assay.scorers import (
     ScorerError,
     create_scorer,
 )
+from assay.scorers.match import RegexArgs
 
 
 @pytest.mark.parametrize(
@@ -162,3 +163,10 @@ def test_regex_flags_are_canonical() -> None:
         == create_scorer("regex:pattern=a,flags=im").spec
     )
     assert isinstance(create_scorer("regex:pattern=a"), RegexScorer)
+
+
+def test_a_backtracking_regex_stops_and_is_an_error_not_a_hang(run_score) -> None:
+    scorer = RegexScorer(RegexArgs(pattern="^(a|aa)+$"))
+    with pytest.raises(ScorerError, match="took longer than 1 s"):
+        run_score(scorer, "a" * 60 + "b")
+    assert run_score(scorer, "aaaa").passed is True

@@ -93,12 +93,22 @@ def set_role(session: Session, username: str, role: str) -> UserView:
     Raises:
         NotFound: no such user.
         InvalidInput: unknown role.
+        Conflict: the last admin would lose the role.
     """
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is unknown; choose one of {', '.join(ROLES)}")
-    row = session.scalar(select(User).where(User.username == username))
+    row = session.scalar(select(User).where(User.username == username).with_for_update())
     if row is None:
         raise NotFound(f"user {username!r} does not exist")
+    if row.role == "admin" and role != "admin":
+        admins = session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.id != row.id)
+        )
+        if not admins:
+            raise Conflict(
+                f"{username!r} is the last admin: make another account admin first, "
+                "or nobody could manage projects, accounts and keys"
+            )
     row.role = role
     session.flush()
     return user_view(row)

@@ -5,13 +5,19 @@ keys (so the output ``42`` equals the reference ``"42"``, and two equal objects 
 equal); a ``None`` output is the empty string. Each passes with value 1 or fails
 with value 0, except ``contains`` in ``all`` mode, whose value is the share of the
 wanted strings found.
+
+``regex`` runs on the ``regex`` package rather than ``re``: the same syntax, but a
+match can be given a time limit. A backtracking pattern (``^(a|aa)+$``) on an
+unlucky output would otherwise hold a worker (and, in ``re``, the GIL) for as long
+as the output is long; here it stops after :data:`REGEX_TIMEOUT_S` and the case is
+an error, not a fail.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
+import regex as re
 from pydantic import Field, field_validator, model_validator
 
 from assay.scorers.args import ScorerArgs, spec_of
@@ -23,6 +29,9 @@ from assay.scorers.text import as_text, normalize_text
 _QUOTE_CHARS = 80
 # Longest matched text kept in metadata, to bound what every result row stores.
 _MATCH_CHARS = 1000
+REGEX_TIMEOUT_S = 1.0
+"""Longest a ``regex`` scorer may search one output."""
+
 _REGEX_FLAGS = {
     "i": re.IGNORECASE,
     "m": re.MULTILINE,
@@ -219,8 +228,15 @@ class RegexScorer:
     async def score(self, case: ScoreInput) -> Score:
         """Match the pattern against ``case.output`` as text."""
         text = as_text(case.output)
-        found = self._pattern.fullmatch(text) if self.args.fullmatch else self._pattern.search(text)
         shown = f"/{self.args.pattern}/{self.args.flags}"
+        match = self._pattern.fullmatch if self.args.fullmatch else self._pattern.search
+        try:
+            found = match(text, timeout=REGEX_TIMEOUT_S, concurrent=True)
+        except TimeoutError:
+            raise ScorerError(
+                f"{shown} took longer than {REGEX_TIMEOUT_S:g} s on this output "
+                f"({len(text)} characters): the pattern backtracks; make it simpler"
+            ) from None
         if found is None:
             how = "does not fully match" if self.args.fullmatch else "has no match for"
             return Score(0.0, False, f"output {how} {shown}")

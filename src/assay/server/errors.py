@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from google.rpc.status_pb2 import Status
+from sqlalchemy.exc import DataError
 
 from assay.errors import (
     AssayError,
@@ -70,3 +71,14 @@ def install(app: FastAPI) -> None:
         return error_response(request, exc)
 
     app.add_exception_handler(AssayError, handle)
+
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A number too large for the database (an id of 30 digits in a path or a
+        # body): SQLite raises OverflowError binding it, PostgreSQL a DataError.
+        # Bad input, not a server fault; the transaction was rolled back.
+        return error_response(
+            request, InvalidInput("a number in the request is out of range (at most 2**63-1)")
+        )
+
+    app.add_exception_handler(OverflowError, out_of_range)
+    app.add_exception_handler(DataError, out_of_range)

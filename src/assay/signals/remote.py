@@ -7,7 +7,8 @@ REST API accepts only scorers that run no code of the caller's choosing and send
 nothing to an address the server's administrator did not list:
 
 - ``exact``, ``contains``, ``regex``, ``numeric`` and ``json`` run in-process on
-  the trace's text;
+  the trace's text (a ``regex`` search stops after one second, so a backtracking
+  pattern cannot stall the worker);
 - ``embedding`` with the offline ``minilm`` model, or an ``openai:MODEL@URL``
   embedder whose URL is allowed;
 - ``judge`` whose ``base_url`` is allowed. The worker sends the server's

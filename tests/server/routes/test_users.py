@@ -87,3 +87,33 @@ def test_only_admins_manage_accounts(client: TestClient, annotator_headers: dict
         headers=annotator_headers,
     )
     assert made.status_code == 403
+
+
+def test_the_last_admin_cannot_step_down(client: TestClient, admin_headers: dict[str, str]) -> None:
+    alone = client.patch("/api/v1/users/root", json={"role": "annotator"}, headers=admin_headers)
+    assert alone.status_code == 409
+    assert "last admin" in alone.json()["detail"]
+    client.post(
+        "/api/v1/users",
+        json={"username": "ada", "password": "pw-123456", "role": "admin"},
+        headers=admin_headers,
+    )
+    moved = client.patch("/api/v1/users/root", json={"role": "annotator"}, headers=admin_headers)
+    assert moved.json()["role"] == "annotator"
+
+
+def test_numbers_too_large_for_the_database_are_bad_input(
+    client: TestClient, admin_headers: dict[str, str], alpha: Project
+) -> None:
+    huge = "9" * 25
+    queue = {"name": "q", "fields": [{"name": "ok", "type": "boolean"}]}
+    client.post("/api/v1/queues", json=queue, headers=alpha.headers)
+    for method, path in [
+        ("GET", f"/api/v1/queues/q/items/{huge}"),
+        ("DELETE", f"/api/v1/users/root/keys/{huge}"),
+        ("GET", f"/api/v1/rules/{huge}"),
+    ]:
+        headers = admin_headers if "users" in path else alpha.headers
+        response = client.request(method, path, headers=headers)
+        assert response.status_code == 400, (path, response.text)
+        assert "out of range" in response.json()["detail"]

@@ -156,7 +156,7 @@ def item_page(
         queue,
         item_id,
         viewer,
-        copy=int(copy) if copy.isdigit() else None,
+        copy=int(copy) if copy.isascii() and copy.isdigit() and len(copy) < 6 else None,
         notice=f"Item {done} adjudicated. Next disputed item:" if done.isdigit() else "",
     )
 
