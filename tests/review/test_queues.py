@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.review import (
+    claim_next,
     create_queue,
     enqueue,
     enqueue_filtered,
@@ -13,12 +21,16 @@ from assay.review import (
     get_queue,
     list_items,
     list_queues,
+    submit,
     update_queue,
 )
 from assay.store import Store
+from assay.store.models import Annotation
 from assay.traces import TraceFilter
 
-from .conftest import BAD, FIELDS, GOOD, MakeReview, Review, add_trace
+from .conftest import BAD, FIELDS, GOOD, NOW, MakeReview, Review, add_trace
+
+YES_NO = [{"name": "ok", "type": "boolean"}]
 
 
 def test_create_get_list_and_counts(review: Review) -> None:
@@ -79,6 +91,133 @@ def test_lowering_overlap_decides_items_that_have_enough_labels(make_review: Mak
     assert (item.status, item.resolution, item.label) == (
         "resolved", "unanimous", {**GOOD, "issues": [], "fix": None, "note": None},
     )  # fmt: skip
+
+
+def test_a_label_is_decided_by_the_settings_as_they_are_now(make_review: MakeReview) -> None:
+    """A caller's view of the queue, read before an update, is not what decides."""
+    review = make_review(traces=2, overlap=3)
+    stale = review.queue
+    claim = review.claim("ann")
+    assert claim is not None
+    with review.store.write_session() as session:
+        update_queue(session, stale, fields=YES_NO)
+    with pytest.raises(InvalidInput, match="field 'ok': is required"):
+        review.submit("ann", claim.item_id, GOOD)
+    assert review.submit("ann", claim.item_id, {"ok": True}).status == "open"
+    assert review.claim("bo").item_id == claim.item_id  # type: ignore[union-attr]
+    with review.store.write_session() as session:
+        update_queue(session, stale, overlap=2)
+    result = review.submit("bo", claim.item_id, {"ok": True})
+    assert (result.status, result.resolution) == ("resolved", "unanimous")
+
+
+def _interleave(
+    store: Store,
+    first: Callable[[Session], Any],
+    second: Callable[[Session], Any],
+    then: Callable[[Session], Any] | None = None,
+) -> Any:
+    """Run ``first`` in a transaction and, before it commits, ``second`` in another
+    thread; once ``second`` waits on a lock (or is done), run ``then`` in the first
+    transaction and commit it. Returns what ``second`` returned, or the exception it
+    raised."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            with store.write_session() as session:
+                outcome.append(second(session))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    with store.write_session() as session:
+        first(session)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while thread.is_alive() and not _lock_waits(store) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if then is not None:
+            then(session)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    return outcome[0]
+
+
+def _lock_waits(store: Store) -> int:
+    with store.session() as session:
+        query = "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+        return int(session.scalar(text(query)) or 0)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("label_first", [True, False], ids=["label-first", "update-first"])
+def test_lowering_overlap_during_a_label_still_decides_the_item(
+    make_review: MakeReview, store: Store, label_first: bool
+) -> None:
+    review = make_review(traces=1, overlap=3)
+    first = review.label("ann", GOOD)
+    assert review.claim("bo") is not None
+    stale, bo = review.queue, review.user("bo")
+
+    def label(session: Session) -> Any:
+        return submit(session, stale, bo, first.item_id, GOOD, now=NOW)
+
+    def lower(session: Session) -> Any:
+        return update_queue(session, stale, overlap=2)
+
+    outcome = _interleave(store, label, lower) if label_first else _interleave(store, lower, label)
+    assert not isinstance(outcome, Exception), outcome
+    with store.session() as session:
+        item = get_item(session, stale, first.item_id)
+    assert (item.status, item.resolution, item.annotations) == ("resolved", "unanimous", 2)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_claiming_and_labelling_in_one_transaction_never_deadlocks_an_update(
+    make_review: MakeReview, store: Store
+) -> None:
+    """``assay queue label`` claims and labels in one transaction: the claim locks the
+    queue before the item, as the label does, so update_queue waits instead of
+    holding the queue while waiting for the item."""
+    review = make_review(traces=1, overlap=3)
+    first = review.label("ann", GOOD)
+    stale, bo = review.queue, review.user("bo")
+    outcome = _interleave(
+        store,
+        lambda session: claim_next(session, stale, bo, now=NOW),
+        lambda session: update_queue(session, stale, overlap=2),
+        then=lambda session: submit(session, stale, bo, first.item_id, GOOD, now=NOW),
+    )
+    assert not isinstance(outcome, Exception), outcome
+    assert (review.refresh().resolved, review.queue.overlap) == (1, 2)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("label_first", [True, False], ids=["label-first", "update-first"])
+def test_the_schema_never_changes_under_a_label(
+    make_review: MakeReview, store: Store, label_first: bool
+) -> None:
+    review = make_review(traces=1, overlap=2)
+    assert review.claim("ann") is not None
+    stale, ann = review.queue, review.user("ann")
+
+    def label(session: Session) -> Any:
+        return submit(session, stale, ann, review.items[0], GOOD, now=NOW)
+
+    def change(session: Session) -> Any:
+        return update_queue(session, stale, fields=YES_NO)
+
+    if label_first:
+        refused = _interleave(store, label, change)
+        assert isinstance(refused, Conflict), refused
+        assert review.refresh().schema == stale.schema
+    else:
+        refused = _interleave(store, change, label)
+        assert isinstance(refused, InvalidInput), refused
+        assert review.refresh().schema.names == ("ok",)
+        with store.session() as session:
+            assert session.scalar(select(func.count()).select_from(Annotation)) == 0
 
 
 def test_enqueue_filtered_and_list_items(review: Review) -> None:

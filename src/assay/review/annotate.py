@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from assay.errors import Conflict, InvalidInput
 from assay.review.assign import own_assignment, taken_slots
 from assay.review.decision import load_label, matches, settle
 from assay.review.items import item_row
-from assay.review.queues import QueueView, require_schema
+from assay.review.queues import QueueView, lock_queue, require_schema, stored_schema
 from assay.review.views import ItemStatus, Resolution
 from assay.store.models import Annotation, Assignment, QueueItem, utcnow
 from assay.traces.times import as_utc
@@ -86,17 +86,22 @@ def submit(
         now: The current time (tests pass one); UTC now by default.
 
     Raises:
-        InvalidInput: The values do not fit the schema (the message names each
-            field), or the comment or seconds are malformed. Nothing is stored.
-        NotFound: The queue has no such item.
+        InvalidInput: The values do not fit the schema as it is now (the message
+            names each field), or the comment or seconds are malformed. Nothing is
+            stored.
+        NotFound: The queue (or its item) no longer exists.
         Conflict: The annotator has no claim on the item (or skipped it), their
             expired claim's slot was taken, or the item is resolved already.
     """
-    schema = require_schema(queue)
-    normalised = schema.validate(values)
     comment = _comment(comment)
     seconds = _seconds(seconds)
     now = as_utc(now) if now is not None else utcnow()
+    # Decide by the overlap and schema as they are now, not as the caller read them;
+    # the shared lock keeps update_queue from changing them until this commits.
+    row = lock_queue(session, queue, shared=True)
+    queue = replace(queue, schema=stored_schema(row), overlap=row.overlap)
+    schema = require_schema(queue)
+    normalised = schema.validate(values)
     item = item_row(session, queue.id, item_id, lock=True)
     assignment = own_assignment(session, item.id, user.id)
     annotation = session.scalars(

@@ -32,7 +32,7 @@ from assay.accounts import UserView
 from assay.errors import Conflict, InvalidInput
 from assay.review.context import TraceContext, trace_context
 from assay.review.items import item_row
-from assay.review.queues import QueueView
+from assay.review.queues import QueueView, lock_queue
 from assay.store.models import Annotation, Assignment, QueueItem, utcnow
 from assay.traces.times import as_utc
 
@@ -111,6 +111,9 @@ def claim_next(
         The claim, or None when nothing is left for this annotator.
     """
     now = as_utc(now) if now is not None else utcnow()
+    # The queue before its items, as submit does in the same transaction (the CLI
+    # claims and labels in one): update_queue waits for both, and never deadlocks.
+    lock_queue(session, queue, shared=True)
     held = _held(session, queue, user, now)
     if held is not None:
         return _claim(session, queue, user, held, resumed=True)

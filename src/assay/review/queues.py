@@ -2,6 +2,13 @@
 
 Every function takes the caller's session and leaves committing to it (use
 ``store.write_session()`` for writes).
+
+Concurrency: on PostgreSQL, :func:`update_queue` locks the queue's row ``FOR
+UPDATE`` and code that decides by the queue's settings (claims, labels) locks it
+``FOR SHARE`` (:func:`lock_queue`), so a label is never decided by an overlap or
+schema that is changing meanwhile. The queue is always locked before its items, so
+the two never wait on each other in a deadlock. On SQLite, ``store.write_session()``
+takes the write lock at BEGIN.
 """
 
 from __future__ import annotations
@@ -157,9 +164,7 @@ def update_queue(
         Conflict: ``fields`` that differ from the schema, for a queue that has
             annotations.
     """
-    row = session.get(ReviewQueue, queue.id)
-    if row is None:
-        raise NotFound(f"review queue {queue.name!r} no longer exists")
+    row = lock_queue(session, queue)
     # Check everything before changing anything.
     changes: dict[str, Any] = {}
     if description is not None:
@@ -196,11 +201,37 @@ def update_queue(
     if lowered:
         now = utcnow()
         for item in session.scalars(
-            select(QueueItem).where(QueueItem.queue_id == row.id, QueueItem.status == "open")
+            select(QueueItem)
+            .where(QueueItem.queue_id == row.id, QueueItem.status == "open")
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ):
             settle(session, item, schema, row.overlap, now)
         session.flush()
     return queue_view(session, row)
+
+
+def lock_queue(session: Session, queue: QueueView, *, shared: bool = False) -> ReviewQueue:
+    """The queue's row, read afresh and locked on PostgreSQL until the transaction ends.
+
+    Args:
+        session: The caller's session.
+        queue: The queue.
+        shared: ``FOR SHARE``, for code that decides by the queue's settings (many
+            at once, none while they change); else ``FOR UPDATE``, to change them.
+
+    Raises:
+        NotFound: The queue no longer exists.
+    """
+    row = session.scalars(
+        select(ReviewQueue)
+        .where(ReviewQueue.id == queue.id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"review queue {queue.name!r} no longer exists")
+    return row
 
 
 def stored_schema(row: ReviewQueue) -> LabelSchema:
