@@ -47,23 +47,22 @@ def test_any_decisive_difference_or_two_corrections_dispute(
     assert (result.status, result.resolution) == ("disputed", None)
 
 
-def test_resubmit_replaces_and_can_settle_a_dispute(review: Review) -> None:
+def test_resubmit_replaces_while_open_but_never_settles_a_dispute(review: Review) -> None:
     first = review.label("ann", GOOD)
-    replaced = review.submit("ann", first.item_id, {**GOOD, "score": 4}, now=later(5))
+    replaced = review.submit("ann", first.item_id, {**GOOD, "score": 4}, comment="4", now=later(5))
     assert replaced.replaced
     assert replaced.annotation_id == first.annotation_id
     assert replaced.status == "open"
     disputed = review.label("bo", BAD)
     assert disputed.status == "disputed"
-    settled = review.submit("ann", first.item_id, BAD, comment="misread it", now=later(9))
-    assert (settled.status, settled.resolution) == ("resolved", "unanimous")
+    # Seeing the dispute, ann must not settle it alone by switching sides.
+    with pytest.raises(Conflict, match="is disputed: its labels stay as they are"):
+        review.submit("ann", first.item_id, BAD, comment="misread it", now=later(9))
     with review.store.session() as session:
-        (mine, _) = item_labels(session, first.item_id).annotations
-    assert (mine.values["verdict"], mine.comment, mine.updated_at) == (
-        "bad",
-        "misread it",
-        later(9),
-    )
+        labels = item_labels(session, first.item_id)
+    mine = labels.annotations[0]
+    assert labels.item.status == "disputed"
+    assert (mine.values["verdict"], mine.comment, mine.updated_at) == ("good", "4", later(5))
 
 
 def test_single_annotator_queue_resolves_on_one_label(make_review: MakeReview) -> None:

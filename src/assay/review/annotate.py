@@ -2,7 +2,9 @@
 
 A label needs the annotator's claim on the item. An expired claim is still accepted
 when nobody took its slot meanwhile. An annotator may replace their label while the
-item is not resolved (a disputed item whose labels then agree is resolved). When an
+item is open. Once it is disputed its labels stay as they are: only an adjudicator
+settles it (an annotator who changed their label to match would settle it alone,
+having seen from the dispute that they disagreed). When an
 item has as many labels as the queue's overlap it is decided (see
 :mod:`assay.review.decision`).
 
@@ -132,6 +134,11 @@ def submit(
     if annotation is not None:
         if item.status == "resolved":
             raise Conflict(_resolved_labels(item_id))
+        if item.status == "disputed":
+            raise Conflict(
+                f"item {item_id} is disputed: its labels stay as they are until an "
+                "adjudicator settles it"
+            )
         annotation.values = text
         annotation.comment = comment
         annotation.seconds = seconds if seconds is not None else annotation.seconds
