@@ -19,9 +19,10 @@ from assay.errors import Conflict
 from assay.projects import create_project
 from assay.scorers import Score, ScoreInput, ScorerArgs, register_scorer, spec_of
 from assay.settings import Settings
+from assay.signals.facts import IMPLICIT_SOURCE
 from assay.signals.online import OnlineScorerView, create_online_scorer
 from assay.store import Store
-from assay.store.models import OnlineScorer, ReviewQueue, Trace
+from assay.store.models import Feedback, OnlineScorer, ReviewQueue, Trace
 from assay.traces import datetime_to_ns, record_feedback
 
 NS = 10**9
@@ -143,9 +144,21 @@ class Project:
         )
 
     def feedback(self, n: int, name: str, value: Any, *, source: str = "api") -> None:
-        """Record feedback on trace ``n``."""
+        """Record feedback on trace ``n``; ``source="implicit"`` writes a derived
+        signal as the worker does (the API refuses that source)."""
         with self.store.session() as session:
-            record_feedback(session, self.id, tid(n), name, value, source=source)
+            if source != IMPLICIT_SOURCE:
+                record_feedback(session, self.id, tid(n), name, value, source=source)
+                return
+            session.add(
+                Feedback(
+                    project_id=self.id,
+                    trace_id=tid(n),
+                    name=name,
+                    value_num=float(value),
+                    source=IMPLICIT_SOURCE,
+                )
+            )
 
     def scorer(self, name: str, spec: str, **kwargs: Any) -> OnlineScorerView:
         """Create an online scorer dated before the traces, so the worker scores them
