@@ -412,6 +412,11 @@ def test_adjudicate_item_side_by_side_and_resolve(any_env: Env) -> None:
     assert " checked" not in page
     copied = env.client.get(f"{url}?copy=2").text
     assert 'name="f.verdict" value="good" checked' in copied
+    # A digit that is not ASCII ("²" passes str.isdigit) or a huge one copies nothing.
+    for odd in ("²", "9" * 30):
+        odd_page = env.client.get(url, params={"copy": odd})
+        assert odd_page.status_code == 200
+        assert " checked" not in odd_page.text
     # Without a reason nothing changes.
     values = {"f.verdict": "bad", "f.score": "3", "f.on_topic": "true"}
     response = env.client.post(url, data={"csrf_token": csrf, "reason": " "} | values)
