@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -53,15 +54,17 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import and_, func, insert, inspect, or_, select
 
 from assay.ingest.normalize import normalize_traces
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects import ProjectConfig, create_api_key, create_project, project_config
 from assay.settings import Settings
+from assay.signals.cursors import TRACES, read_cursor
+from assay.signals.jobs import PENDING, RUNNING
 from assay.store import Store, migrate
-from assay.store.models import Span
+from assay.store.models import Job, Span, Trace
 
 QUICK_SPANS = 10_000
 CHILDREN = 3
@@ -75,6 +78,7 @@ SYSTEM_PROMPT = (
 )
 HEALTH_TIMEOUT_S = 60.0
 QUERYABLE_TIMEOUT_S = 120.0
+WORKER_TIMEOUT_S = 600.0
 SERVER_CODE = (
     "import json, sys\n"
     "from assay.server.run import serve\n"
@@ -433,6 +437,32 @@ def wait_queryable(store: Store, expected: int) -> int:
     return stored
 
 
+def worker_backlog(store: Store) -> int:
+    """Traces the server's background worker has not taken up, plus its jobs that are
+    due or running (session jobs waiting for their session to go quiet are not)."""
+    now = datetime.now(UTC)
+    with store.session() as session:
+        position = read_cursor(session, TRACES)
+        untaken = session.scalar(select(func.count()).select_from(Trace).where(Trace.id > position))
+        due = session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(or_(Job.status == RUNNING, and_(Job.status == PENDING, Job.available_at <= now)))
+        )
+    return int(untaken or 0) + int(due or 0)
+
+
+def wait_worker(store: Store) -> float | None:
+    """Seconds until the worker has caught up (None: not within the timeout)."""
+    began = time.perf_counter()
+    deadline = began + WORKER_TIMEOUT_S
+    while worker_backlog(store):
+        if time.perf_counter() > deadline:
+            return None
+        time.sleep(0.1)
+    return time.perf_counter() - began
+
+
 # -- the floor: the same rows without HTTP --------------------------------------------
 
 
@@ -514,6 +544,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-raw", action="store_true", help="Skip the without-HTTP comparison.")
     parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="Run the server without its background worker (`assay serve --no-worker`).",
+    )
+    parser.add_argument(
         "--ingest-workers",
         type=int,
         default=0,
@@ -551,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             host="127.0.0.1",
             port=free_port(),
             ingest_workers=args.ingest_workers,
+            serve_worker=not args.no_worker,
         )
         server = ServerProcess.start(settings, tmp / "server.log")
         try:
@@ -579,6 +615,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             server_cpu_total = sum(cpu_after.values()) - sum(server_cpu.values())
             peak_mb = server.peak_rss_mb()
             log(f"sent and stored {stored:,} spans in {elapsed:.1f} s")
+            caught_up_s = None if args.no_worker else wait_worker(store)
+            if caught_up_s is not None:
+                log(f"the server's worker caught up {caught_up_s:.1f} s later")
+                peak_mb = server.peak_rss_mb()
         finally:
             server.stop()
 
@@ -608,6 +648,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "server_cpu_us_per_span": round(server_cpu_total / stored * 1e6, 1),
         "client_cpu_us_per_span": round(client_cpu / stored * 1e6, 1),
         "ingest_workers": args.ingest_workers,
+        "worker": not args.no_worker,
+        "worker_caught_up_s": round(caught_up_s, 1) if caught_up_s is not None else None,
         "acked": sent.acked_spans,
         "stored": stored,
         "stored_equals_sent": stored == args.spans and sent.acked_spans == args.spans,

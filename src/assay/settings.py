@@ -139,8 +139,9 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description=(
-            "Jobs a worker claims at once. Online scorers of one batch run "
-            "concurrently, so this also bounds the calls in flight to a judge."
+            "Score jobs a worker claims at once. Online scorers of one batch run "
+            "concurrently, so this also bounds the calls in flight to a judge. "
+            "Session and route jobs are claimed up to 500 at a time."
         ),
     )
     worker_lease_s: float = Field(

@@ -256,3 +256,23 @@ def test_stop_writes_what_is_queued(store: Store, project: ProjectConfig) -> Non
     # batch_bytes=200 fits one 150-byte request per transaction.
     assert writer.stats["batches"] == 4
     assert span_count(store) == 4
+
+
+def test_busy_while_requests_wait_and_for_a_while_after_a_commit(
+    store: Store, writer: Writer, project: ProjectConfig
+) -> None:
+    # The server's background worker gives way while this says busy.
+    assert not writer.busy()
+    reservation = writer.reserve(100)
+    assert writer.busy(within_s=0)  # a request is in flight
+    writer.start()
+    try:
+        future = writer.submit(reservation, spans=batch_of([genai_llm_span()], project))
+        future.result(timeout=30)
+        reservation.release()
+        writer.stop()  # the commit has ended once the thread is gone
+        assert writer.queued_bytes == 0
+        assert writer.busy(within_s=3600)  # it committed a moment ago
+        assert not writer.busy(within_s=0)
+    finally:
+        writer.stop()

@@ -13,6 +13,7 @@ from assay.signals.implicit import (
     SessionTrace,
     derive_edit_distances,
     derive_session,
+    derive_sessions,
     retries,
 )
 from assay.store.models import Feedback
@@ -120,6 +121,40 @@ def test_a_session_still_active_is_looked_at_again_later(project: Project) -> No
         later = derive_session(session, project.id, "s", CONFIG, now=now + timedelta(seconds=1800))
     assert [s.name for s in later.added] == ["abandoned"]
     assert later.recheck_at is None
+
+
+def test_many_sessions_at_once_are_each_judged_on_their_own(project: Project) -> None:
+    # The worker derives a batch of sessions in a few queries; each session must
+    # still see only its own traces and feedback.
+    now = datetime.now(UTC)
+    recent = (now - timedelta(seconds=100) - BASE).total_seconds()
+    project.trace(0, start_s=0, session_id="happy", input="Where is my parcel?")
+    project.trace(1, start_s=60, session_id="happy", input="Thanks, and the invoice?")
+    project.feedback(1, "thumbs", True)  # positive, but only for the happy session
+    project.trace(2, start_s=0, session_id="failed", input="Where is my parcel?")
+    project.trace(3, start_s=30, session_id="failed", input="where is my parcel??")
+    project.trace(4, start_s=recent, session_id="live", input="Hello", status="error")
+    project.trace(5, start_s=0, session_id="other", input="Where is my parcel?", status="error")
+    with project.store.session() as session:
+        results = derive_sessions(
+            session, project.id, ["happy", "failed", "live", "gone"], CONFIG, now=now
+        )
+    assert sorted(results) == ["failed", "gone", "happy", "live"]
+    assert results["happy"].added == []
+    assert [(s.trace_id, s.name) for s in results["failed"].added] == [
+        (tid(2), "retried"),
+        (tid(3), "abandoned"),
+    ]
+    assert results["live"].added == []
+    assert results["live"].recheck_at is not None
+    assert results["gone"].added == []
+    assert results["gone"].recheck_at is None
+    # Not asked for: no signal on the session "other", though it failed long ago.
+    assert {t for t, _, _, _ in _signals(project)} == {tid(2), tid(3)}
+    # One by one gives the same answers: nothing new to store.
+    with project.store.session() as session:
+        for sid in ("happy", "failed", "live"):
+            assert derive_session(session, project.id, sid, CONFIG, now=now).added == []
 
 
 def test_edit_distance_of_a_correction(project: Project) -> None:

@@ -130,7 +130,7 @@ def test_defer_and_add_or_repend(project: Project) -> None:
         assert add_or_repend(session, [job], now=T0) == 1
     with store.write_session() as session:
         (claimed,) = claim(session, "w", 1, 60, now=T0)
-        defer(session, claimed, "w", T0 + timedelta(hours=1), now=T0)
+        assert defer(session, [(claimed, T0 + timedelta(hours=1))], "w", now=T0) == 1
     with store.write_session() as session:
         assert claim(session, "w", 1, 60, now=T0 + timedelta(minutes=59)) == []
     # A new trace in the session: due now.

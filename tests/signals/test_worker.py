@@ -165,6 +165,46 @@ def test_background_worker_starts_and_stops(project: Project, settings: Settings
     assert list(_queue_items(project)) == [tid(0)]
 
 
+class _Rests(threading.Event):
+    """A stop event that records how long the worker asked to rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rests: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.rests.append(timeout or 0.0)
+        return False
+
+
+@pytest.mark.parametrize("ingest_busy", [True, False])
+def test_the_worker_gives_way_while_ingest_is_busy(
+    project: Project, settings: Settings, ingest_busy: bool
+) -> None:
+    project.queue("triage")
+    for n in range(3):
+        project.trace(n, session_id="s", status="error")
+    with project.store.session() as session:
+        create_rule(session, project.id, "errors", "triage", conditions="status == error")
+    asked: list[bool] = []
+
+    def busy() -> bool:
+        asked.append(True)
+        return ingest_busy
+
+    stop = _Rests()
+    report = Worker(project.store, settings, yield_to=busy).run_once(stop)
+    # The work is done either way; only the pace differs.
+    assert report.traces == 3
+    assert sorted(_queue_items(project)) == [tid(0), tid(1), tid(2)]
+    assert asked  # asked after each step: the scans and each batch of jobs
+    if ingest_busy:
+        assert len(stop.rests) == len(asked)
+        assert all(0 < rest <= 5.0 for rest in stop.rests)
+    else:
+        assert stop.rests == []
+
+
 def test_a_trace_still_running_holds_the_cursor_but_not_the_traces_after_it(
     project: Project, settings: Settings
 ) -> None:

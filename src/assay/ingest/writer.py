@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import threading
 import time
 from concurrent.futures import Future
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Transient failures (SQLite busy, PostgreSQL deadlock or serialization failure)
 # are retried this many times with doubling backoff before a request fails.
+BUSY_WINDOW_S = 1.0
+"""How long after its last group commit the writer still counts as busy."""
 RETRIES = 4
 
 
@@ -98,6 +101,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._statements = Statements(store.dialect)
         self.stats = {"batches": 0, "spans": 0, "rejected_overload": 0}
+        self._wrote_at = -math.inf
 
     # -- admission -------------------------------------------------------------
 
@@ -123,6 +127,11 @@ class Writer:
     def _release(self, nbytes: int) -> None:
         with self._lock:
             self._used -= nbytes
+
+    def busy(self, within_s: float = BUSY_WINDOW_S) -> bool:
+        """Whether requests are waiting or a group commit ended in the last ``within_s``
+        seconds: background work in the same process gives way while it is."""
+        return bool(self._used) or time.monotonic() - self._wrote_at < within_s
 
     @property
     def queued_bytes(self) -> int:
@@ -183,6 +192,7 @@ class Writer:
                     items.append(item)
                     size += item.reserved
             self._commit(items)
+            self._wrote_at = time.monotonic()
 
     def _commit(self, items: list[_Item]) -> None:
         try:

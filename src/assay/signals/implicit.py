@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assay.settings import Settings
@@ -303,19 +303,96 @@ def derive_session(
     Returns:
         The signals added, and when to look again for abandonment.
     """
-    now_ns = datetime_to_ns(now or datetime.now(UTC))
     traces = session_traces(session, project_id, session_id, since_ns=since_ns)
-    found = retries(traces, config)
-    feedback = _explicit_feedback(session, project_id, [t.trace_id for t in traces])
-    abandoned, recheck_ns = abandonment(
-        traces, feedback, {s.trace_id for s in found}, config, now_ns
+    return _derive(session, project_id, {session_id: traces}, config, now)[session_id]
+
+
+def derive_sessions(
+    session: Session,
+    project_id: int,
+    session_ids: Collection[str],
+    config: ImplicitConfig,
+    *,
+    now: datetime | None = None,
+) -> dict[str, SessionResult]:
+    """:func:`derive_session` for many sessions of a project, in a few queries.
+
+    Each session is read from :data:`SESSION_LOOKBACK_NS` before its newest trace
+    on, so a long-lived session is read a day at a time.
+
+    Returns:
+        Each session's result (a session with no traces has an empty one).
+    """
+    ids = sorted(set(session_ids))
+    traces: dict[str, list[SessionTrace]] = {sid: [] for sid in ids}
+    for part in chunks(ids):
+        newest = dict(
+            session.execute(
+                select(Trace.session_id, func.max(Trace.start_ns))
+                .where(Trace.project_id == project_id, Trace.session_id.in_(part))
+                .group_by(Trace.session_id)
+            ).all()
+        )
+        if not newest:
+            continue
+        since = {sid: int(start) - SESSION_LOOKBACK_NS for sid, start in newest.items()}
+        rows = session.execute(
+            select(
+                Trace.session_id,
+                Trace.trace_id,
+                Trace.start_ns,
+                Trace.end_ns,
+                Trace.status,
+                Trace.input,
+            )
+            .where(
+                Trace.project_id == project_id,
+                Trace.session_id.in_(part),
+                Trace.start_ns >= min(since.values()),
+            )
+            .order_by(Trace.start_ns, Trace.id)
+        )
+        for sid, trace_id, start, end, status, text in rows:
+            if sid is not None and start >= since[sid]:
+                traces[sid].append(
+                    SessionTrace(trace_id, start, end, status, content_text(text, role="user"))
+                )
+    return _derive(session, project_id, traces, config, now)
+
+
+def _derive(
+    session: Session,
+    project_id: int,
+    traces: Mapping[str, Sequence[SessionTrace]],
+    config: ImplicitConfig,
+    now: datetime | None,
+) -> dict[str, SessionResult]:
+    now_ns = datetime_to_ns(now or datetime.now(UTC))
+    feedback = _explicit_feedback(
+        session, project_id, [t.trace_id for ts in traces.values() for t in ts]
     )
-    if abandoned is not None:
-        found.append(abandoned)
-    added = store_signals(session, project_id, found)
-    return SessionResult(
-        added=added, recheck_at=ns_to_datetime(recheck_ns) if recheck_ns is not None else None
-    )
+    found: dict[str, list[ImplicitSignal]] = {}
+    rechecks: dict[str, int | None] = {}
+    for session_id, ordered in traces.items():
+        signals = retries(ordered, config)
+        # Only this session's feedback: abandonment asks whether any of it is positive.
+        own = {t.trace_id: feedback[t.trace_id] for t in ordered if t.trace_id in feedback}
+        abandoned, rechecks[session_id] = abandonment(
+            ordered, own, {s.trace_id for s in signals}, config, now_ns
+        )
+        if abandoned is not None:
+            signals.append(abandoned)
+        found[session_id] = signals
+    added = store_signals(session, project_id, [s for ss in found.values() for s in ss])
+    stored = {(s.trace_id, s.name) for s in added}
+    out: dict[str, SessionResult] = {}
+    for session_id, signals in found.items():
+        recheck_ns = rechecks[session_id]
+        out[session_id] = SessionResult(
+            added=[s for s in signals if (s.trace_id, s.name) in stored],
+            recheck_at=ns_to_datetime(recheck_ns) if recheck_ns is not None else None,
+        )
+    return out
 
 
 def derive_edit_distances(

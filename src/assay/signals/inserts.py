@@ -16,9 +16,14 @@ from sqlalchemy.orm import Session
 
 from assay.store.dialects import insert_for
 
-ROWS_PER_STATEMENT = 50
-"""Rows per multi-row INSERT: 50 rows of up to 10 columns stay under SQLite's 999
-bound parameters (its limit before 3.32)."""
+
+def _statement(session: Session, table: Table, unique: Sequence[str]) -> Any:
+    # One statement for any number of rows, executed with the rows as parameters:
+    # SQLAlchemy batches them into multi-row VALUES itself ("insertmanyvalues") and
+    # compiles the statement once, where ``.values(rows)`` built and compiled a new
+    # construct for every batch (most of a worker's scan time).
+    dialect = session.get_bind().dialect
+    return insert_for(dialect.name, table).on_conflict_do_nothing(index_elements=unique)
 
 
 def insert_new(
@@ -39,18 +44,12 @@ def insert_new(
     Returns:
         How many rows were inserted.
     """
-    dialect = session.get_bind().dialect
-    if dialect.insert_returning:
+    if not rows:
+        return 0
+    if session.get_bind().dialect.insert_returning:
         return len(inserted_values(session, table, rows, unique=unique, column=unique[0]))
-    inserted = 0
-    for part in _parts(rows):
-        statement = (
-            insert_for(dialect.name, table)
-            .values(part)
-            .on_conflict_do_nothing(index_elements=unique)
-        )
-        inserted += max(0, session.execute(statement).rowcount)  # type: ignore[attr-defined]
-    return inserted
+    result = session.execute(_statement(session, table, unique), list(rows))
+    return max(0, int(result.rowcount))  # type: ignore[attr-defined]
 
 
 def inserted_values(
@@ -66,21 +65,7 @@ def inserted_values(
     Needs ``RETURNING`` (PostgreSQL; SQLite 3.35 and later, which every supported
     Python ships).
     """
-    dialect = session.get_bind().dialect
-    values: list[Any] = []
-    for part in _parts(rows):
-        statement = (
-            insert_for(dialect.name, table)
-            .values(part)
-            .on_conflict_do_nothing(index_elements=unique)
-            .returning(table.c[column])
-        )
-        values.extend(session.scalars(statement))
-    return values
-
-
-def _parts(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    return [
-        list(rows[start : start + ROWS_PER_STATEMENT])
-        for start in range(0, len(rows), ROWS_PER_STATEMENT)
-    ]
+    if not rows:
+        return []
+    statement = _statement(session, table, unique).returning(table.c[column])
+    return list(session.scalars(statement, list(rows)))

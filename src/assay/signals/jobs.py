@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assay.signals.facts import chunks
@@ -180,24 +180,35 @@ def repend(session: Session, keys: Collection[str], *, now: datetime | None = No
         now: The current time (for tests).
 
     Returns:
-        How many jobs were changed.
+        How many of the keys are jobs (each is written, if only to lock it).
     """
     at = now or _now()
+    finished = Job.status.in_((DONE, FAILED))
+    # One statement, its new values computed from the row as it is when written: on
+    # PostgreSQL a row that a worker completes meanwhile is re-read after that commit
+    # (statements per status could miss it between two of them, running when one
+    # looked and done when the next did). Every job of the keys is written, so a
+    # pending one is locked until the caller commits, and a worker claiming it
+    # meanwhile (SKIP LOCKED) passes it over instead of running it without the
+    # change that re-pends it.
+    statement = (
+        update(Job)
+        .where(Job.key.in_(bindparam("keys", expanding=True)))
+        .values(
+            status=case((finished, PENDING), else_=Job.status),
+            available_at=case(
+                (finished, at),
+                ((Job.status == PENDING) & (Job.available_at > at), at),
+                else_=Job.available_at,
+            ),
+            attempts=case((finished, 0), else_=Job.attempts),
+            error=case((finished, None), else_=Job.error),
+            claimed_at=case((Job.status == RUNNING, None), else_=Job.claimed_at),
+        )
+    )
     changed = 0
     for part in chunks(sorted(set(keys))):
-        statements = (
-            update(Job)
-            .where(Job.key.in_(part), Job.status.in_((DONE, FAILED)))
-            .values(status=PENDING, available_at=at, attempts=0, error=None),
-            update(Job)
-            .where(Job.key.in_(part), Job.status == PENDING, Job.available_at > at)
-            .values(available_at=at),
-            update(Job)
-            .where(Job.key.in_(part), Job.status == RUNNING, Job.claimed_at.is_not(None))
-            .values(claimed_at=None),
-        )
-        for statement in statements:
-            changed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+        changed += session.execute(statement, {"keys": list(part)}).rowcount  # type: ignore[attr-defined]
     return changed
 
 
@@ -218,6 +229,8 @@ def claim(
     limit: int,
     lease_seconds: float,
     *,
+    kinds: Collection[str] | None = None,
+    other_than: Collection[str] = (),
     now: datetime | None = None,
 ) -> list[ClaimedJob]:
     """Claim up to ``limit`` due jobs, oldest first, and mark them running.
@@ -232,21 +245,20 @@ def claim(
         limit: Most jobs to claim.
         lease_seconds: How long the jobs are the worker's; after that another worker
             may claim them.
+        kinds: Claim only jobs of these kinds (all kinds when None).
+        other_than: Claim no jobs of these kinds.
         now: The current time (for tests).
 
     Returns:
         The claimed jobs, by id.
     """
     at = now or _now()
-    ids = list(
-        session.scalars(
-            select(Job.id)
-            .where(Job.status.in_((PENDING, RUNNING)), Job.available_at <= at)
-            .order_by(Job.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    due = select(Job.id).where(Job.status.in_((PENDING, RUNNING)), Job.available_at <= at)
+    if kinds is not None:
+        due = due.where(Job.kind.in_(sorted(kinds)))
+    if other_than:
+        due = due.where(Job.kind.not_in(sorted(other_than)))
+    ids = list(session.scalars(due.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)))
     if not ids:
         return []
     session.execute(
@@ -303,26 +315,46 @@ def complete(
 
 def defer(
     session: Session,
-    job: ClaimedJob,
+    jobs: Sequence[tuple[ClaimedJob, datetime]],
     worker_id: str,
-    until: datetime,
     *,
     now: datetime | None = None,
-) -> bool:
-    """Put a claimed job back to pending until a later time, without counting an
-    attempt (a session job waiting for the session to go quiet).
+) -> int:
+    """Put claimed jobs back to pending until a later time each, without counting an
+    attempt (session jobs waiting for their session to go quiet).
+
+    A job re-pended while it ran is due now instead.
+
+    Args:
+        session: The caller's session (the caller commits).
+        jobs: The jobs and when each is due again.
+        worker_id: The worker that claimed them.
+        now: The current time (for tests).
 
     Returns:
-        Whether the worker still held the job.
+        How many of the jobs the worker still held.
     """
+    if not jobs:
+        return 0
     at = now or _now()
-    rerun = Job.claimed_at.is_(None)
-    result = session.execute(
-        update(Job)
-        .where(*_mine([job.id], worker_id))
-        .values(status=PENDING, available_at=case((rerun, at), else_=until), attempts=0)
+    table = _table()
+    # One statement run with every job's parameters (an executemany): a batch of
+    # session jobs defers hundreds at a time, each to its own time.
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("job_id"),
+            table.c.status == RUNNING,
+            table.c.claimed_by == worker_id,
+        )
+        .values(
+            status=PENDING,
+            available_at=case((table.c.claimed_at.is_(None), at), else_=bindparam("until")),
+            attempts=0,
+        )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(statement, [{"job_id": job.id, "until": until} for job, until in jobs])
+    return max(0, int(result.rowcount))  # type: ignore[attr-defined]
 
 
 def backoff(attempts: int) -> float:

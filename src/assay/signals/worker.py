@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -43,10 +43,9 @@ from assay.experiments.scoring import Scoring
 from assay.settings import Settings
 from assay.signals.facts import TraceFacts, chunks, facts_of
 from assay.signals.implicit import (
-    SESSION_LOOKBACK_NS,
     ImplicitConfig,
     derive_edit_distances,
-    derive_session,
+    derive_sessions,
 )
 from assay.signals.jobs import (
     ROUTE,
@@ -76,6 +75,15 @@ from assay.store.models import OnlineScorer, Trace
 
 log = logging.getLogger(__name__)
 
+SIGNAL_BATCH = 500
+"""Most session and route jobs claimed at once. They only read and write the store
+(milliseconds each), so they go in larger batches than score jobs, whose batch
+(``worker_batch``) bounds the calls in flight to a judge."""
+YIELD_RATIO = 5.0
+"""While the process has more urgent work, a worker rests this many times as long
+as its last step took (see :class:`Worker`)."""
+MAX_YIELD_S = 5.0
+"""The longest such rest."""
 MAX_ROUNDS = 20
 """Most job batches one pass claims, so a long backlog of jobs does not hold off the
 next scan of new traces."""
@@ -148,6 +156,11 @@ class Worker:
         settings: Thresholds, batch sizes, the judge API key; defaults if omitted.
         worker_id: Who claims jobs (default: host, pid and a random suffix).
         clock: The current time (for tests); ``datetime.now(UTC)`` by default.
+        yield_to: Says whether more urgent work shares the process (the server's
+            ingest writer has been busy). While it does, the worker rests
+            :data:`YIELD_RATIO` times as long as each step took, so it takes at most
+            a sixth of the time: acknowledging spans comes first, and the worker
+            catches up when the burst is over.
     """
 
     def __init__(
@@ -157,6 +170,7 @@ class Worker:
         worker_id: str | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        yield_to: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or Settings()
@@ -166,6 +180,8 @@ class Worker:
         self._pruned_at: datetime | None = None
         self._lag = 0.0 if store.is_sqlite else self.settings.worker_commit_lag_s
         self._scorings: dict[tuple[int, str], Scoring] = {}
+        self._yield_to = yield_to
+        self._stop: threading.Event | None = None
 
     def now(self) -> datetime:
         """The worker's current time."""
@@ -182,11 +198,23 @@ class Worker:
             stop: When set, the pass ends after the job batch in progress.
         """
         report = WorkerReport()
-        self._scan_traces(report)
-        self._scan_feedback(report)
+        self._stop = stop
+        self._paced(self._scan_traces, report)
+        self._paced(self._scan_feedback, report)
         self._run_jobs(report, stop)
         self._prune(report)
         return report
+
+    def _paced(self, step: Callable[[WorkerReport], None], report: WorkerReport) -> None:
+        """Run one step, then rest if more urgent work is going on (see ``yield_to``)."""
+        began = time.monotonic()
+        step(report)
+        if self._yield_to is not None and self._yield_to():
+            rest = min(MAX_YIELD_S, YIELD_RATIO * (time.monotonic() - began))
+            if self._stop is not None:
+                self._stop.wait(rest)
+            else:
+                time.sleep(rest)
 
     def run(self, stop: threading.Event, interval: float | None = None) -> None:
         """Pass after pass until ``stop`` is set; rest ``interval`` seconds after an
@@ -256,19 +284,21 @@ class Worker:
         for _ in range(MAX_ROUNDS):
             if stop is not None and stop.is_set():
                 return
-            jobs = self._write(
-                lambda session: claim(
-                    session,
-                    self.worker_id,
-                    self.settings.worker_batch,
-                    self.settings.worker_lease_s,
-                    now=self.now(),
-                )
-            )
+            jobs = self._write(self._claim)
             if not jobs:
                 return
             report.jobs_run += len(jobs)
-            self._run_batch(jobs, report)
+            self._paced(partial(self._run_batch, jobs), report)
+
+    def _claim(self, session: Session) -> list[ClaimedJob]:
+        """Up to ``worker_batch`` score jobs and :data:`SIGNAL_BATCH` others."""
+        now = self.now()
+        lease = self.settings.worker_lease_s
+        scores = claim(
+            session, self.worker_id, self.settings.worker_batch, lease, kinds=(SCORE,), now=now
+        )
+        others = claim(session, self.worker_id, SIGNAL_BATCH, lease, other_than=(SCORE,), now=now)
+        return scores + others
 
     def _run_batch(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
         limit = self.settings.worker_max_attempts
@@ -390,46 +420,73 @@ class Worker:
     def _run_sessions(
         self, jobs: Sequence[ClaimedJob], claimed: set[str], report: WorkerReport
     ) -> None:
+        by_project: dict[int, list[ClaimedJob]] = defaultdict(list)
         for job in jobs:
-            try:
-                report.signals += self._write(
-                    partial(self._derive_session, job=job, claimed=claimed)
-                )
-            except Exception as exc:
-                self._fail(job, f"{type(exc).__name__}: {exc}", report)
+            by_project[job.project_id].append(job)
+        for project_id, group in by_project.items():
+            self._session_group(project_id, group, claimed, report)
 
-    def _derive_session(self, session: Session, *, job: ClaimedJob, claimed: set[str]) -> int:
+    def _session_group(
+        self,
+        project_id: int,
+        jobs: list[ClaimedJob],
+        claimed: set[str],
+        report: WorkerReport,
+    ) -> None:
+        """Derive the sessions of one project's jobs in one transaction; if that
+        fails, job by job, so one bad session does not hold back the others."""
+        try:
+            report.signals += self._write(
+                partial(self._derive_sessions, project_id=project_id, jobs=jobs, claimed=claimed)
+            )
+        except Exception as exc:
+            if len(jobs) == 1:
+                self._fail(jobs[0], f"{type(exc).__name__}: {exc}", report)
+                return
+            for job in jobs:
+                self._session_group(project_id, [job], claimed, report)
+
+    def _derive_sessions(
+        self,
+        session: Session,
+        *,
+        project_id: int,
+        jobs: Sequence[ClaimedJob],
+        claimed: set[str],
+    ) -> int:
         now = self.now()
-        session_id = session.scalar(
-            select(Trace.session_id).where(
-                Trace.project_id == job.project_id, Trace.trace_id == job.trace_id
+        # A session job is made from one of the session's traces: that names the session.
+        session_of: dict[str, str] = {}
+        for part in chunks(sorted({j.trace_id for j in jobs})):
+            rows = session.execute(
+                select(Trace.trace_id, Trace.session_id).where(
+                    Trace.project_id == project_id,
+                    Trace.trace_id.in_(part),
+                    Trace.session_id.is_not(None),
+                )
             )
-        )
-        if not session_id:
-            complete(session, [job], self.worker_id, now=now)
-            return 0
-        # The window ends at the session's newest trace, not at the trace the job was
-        # made from (its first): a long-lived session is read a day at a time.
-        newest = session.scalar(
-            select(func.max(Trace.start_ns)).where(
-                Trace.project_id == job.project_id, Trace.session_id == session_id
-            )
-        )
-        result = derive_session(
+            session_of.update((trace_id, sid) for trace_id, sid in rows if sid)
+        results = derive_sessions(
             session,
-            job.project_id,
-            session_id,
+            project_id,
+            {session_of[j.trace_id] for j in jobs if j.trace_id in session_of},
             self.config,
-            since_ns=int(newest or 0) - SESSION_LOOKBACK_NS,
             now=now,
         )
-        again = [route_job(job.project_id, s.trace_id) for s in result.added]
+        added = [s for result in results.values() for s in result.added]
+        again = [route_job(project_id, s.trace_id) for s in added]
         add_or_repend(session, [r for r in again if r.key not in claimed], now=now)
-        if result.recheck_at is not None:
-            defer(session, job, self.worker_id, result.recheck_at, now=now)
-        else:
-            complete(session, [job], self.worker_id, now=now)
-        return len(result.added)
+        finished: list[ClaimedJob] = []
+        waiting: list[tuple[ClaimedJob, datetime]] = []
+        for job in jobs:
+            result = results.get(session_of.get(job.trace_id, ""))
+            if result is not None and result.recheck_at is not None:
+                waiting.append((job, result.recheck_at))
+            else:
+                finished.append(job)  # decided, or the trace or its session is gone
+        defer(session, waiting, self.worker_id, now=now)
+        complete(session, finished, self.worker_id, now=now)
+        return len(added)
 
     def _run_routes(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
         by_project: dict[int, list[ClaimedJob]] = defaultdict(list)
@@ -470,10 +527,18 @@ class BackgroundWorker:
         store: The store.
         settings: The settings (intervals, thresholds, the judge API key).
         worker_id: Who claims jobs (default: host, pid and a random suffix).
+        yield_to: See :class:`Worker`.
     """
 
-    def __init__(self, store: Store, settings: Settings, worker_id: str | None = None) -> None:
-        self.worker = Worker(store, settings, worker_id)
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        worker_id: str | None = None,
+        *,
+        yield_to: Callable[[], bool] | None = None,
+    ) -> None:
+        self.worker = Worker(store, settings, worker_id, yield_to=yield_to)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

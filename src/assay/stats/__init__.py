@@ -15,6 +15,9 @@ MDE) are public too. Every result is a frozen dataclass; undefined statistics ar
 None with a reason, never NaN. See ``docs/concepts/statistics.md``.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from assay.stats.agreement import (
     ALPHA_FLOOR,
     AgreementReport,
@@ -30,21 +33,58 @@ from assay.stats.bootstrap import (
     BootstrapInterval,
     bootstrap_mean_interval,
 )
-from assay.stats.clustered import ClusterRobustMean, cluster_robust_mean
 from assay.stats.grouped import bootstrap_group_intervals
 from assay.stats.inputs import ClusterLabels
-from assay.stats.multiple import HolmCorrection, holm
-from assay.stats.paired import PairedComparison, compare_paired, compare_paired_groups
-from assay.stats.power import DEFAULT_POWER, minimum_detectable_effect
-from assay.stats.rates import RULE_OF_THREE, PassRate, pass_rate
 from assay.stats.repeats import RepeatSummary, summarize_repeats
-from assay.stats.significance import (
-    SignificanceTest,
-    TestName,
-    mcnemar_exact,
-    paired_test,
-    wilcoxon_signed_rank,
-)
+
+if TYPE_CHECKING:
+    from assay.stats.clustered import ClusterRobustMean, cluster_robust_mean
+    from assay.stats.multiple import HolmCorrection, holm
+    from assay.stats.paired import PairedComparison, compare_paired, compare_paired_groups
+    from assay.stats.power import DEFAULT_POWER, minimum_detectable_effect
+    from assay.stats.rates import RULE_OF_THREE, PassRate, pass_rate
+    from assay.stats.significance import (
+        SignificanceTest,
+        TestName,
+        mcnemar_exact,
+        paired_test,
+        wilcoxon_signed_rank,
+    )
+
+# The modules that need SciPy or statsmodels load on first use (PEP 562): a process
+# that never computes a comparison (the server ingesting spans, a queue's schema
+# being read) is spared ~150 MB of resident memory. The NumPy-only modules load
+# eagerly; ``agreement`` must anyway, or the submodule of that name would shadow the
+# function once something imported ``assay.stats.agreement`` first.
+_LAZY: dict[str, str] = {
+    "ClusterRobustMean": "assay.stats.clustered",
+    "cluster_robust_mean": "assay.stats.clustered",
+    "HolmCorrection": "assay.stats.multiple",
+    "holm": "assay.stats.multiple",
+    "PairedComparison": "assay.stats.paired",
+    "compare_paired": "assay.stats.paired",
+    "compare_paired_groups": "assay.stats.paired",
+    "DEFAULT_POWER": "assay.stats.power",
+    "minimum_detectable_effect": "assay.stats.power",
+    "RULE_OF_THREE": "assay.stats.rates",
+    "PassRate": "assay.stats.rates",
+    "pass_rate": "assay.stats.rates",
+    "SignificanceTest": "assay.stats.significance",
+    "TestName": "assay.stats.significance",
+    "mcnemar_exact": "assay.stats.significance",
+    "paired_test": "assay.stats.significance",
+    "wilcoxon_signed_rank": "assay.stats.significance",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ALPHA_FLOOR",
