@@ -213,12 +213,19 @@ def _looks_like_phone(run: str, digits: int) -> bool:
 # :meth:`Redactor.text`, as patterns. Scanning a span's text for all of them at once
 # with Hyperscan (~1 ns a byte) answers "nothing to redact" for most spans in ~4 us,
 # where the pre-checks each take a pass of their own (~20 us a 2.4 KB span).
+_SEVEN_DIGITS = rb"[0-9](?:[ \t().\-]*[0-9]){6}"
 _CANDIDATES: dict[BuiltinName, tuple[bytes, ...]] = {
     "bearer": (rb"bearer",),  # caseless, as the detector
     "api_key": tuple(hint for hint, _, _ in _API_KEYS),  # literal prefixes
-    "email": (rb"@",),
-    "phone": (rb"[0-9][0-9 \t().\-]{5,}[0-9]",),
-    "card": (rb"[0-9][0-9 \t().\-]{5,}[0-9]",),
+    # _EMAIL needs a local-part character before the "@" and a run of word
+    # characters or hyphens then a dot after it; in UTF-8 a non-ASCII word character
+    # ends in a continuation byte (\x80-\xbf) and is made of bytes \x80-\xf4. So
+    # "@app.route" in code is a candidate, "@memoize" or "@log" is not.
+    "email": (rb"[A-Za-z0-9_.%+\-\x80-\xbf]@[A-Za-z0-9_\-\x80-\xf4]+\.",),
+    # Both classify a run of digits and separators only when it holds 7 digits (a
+    # phone) or 13 (a card): seven digits with separators between them, anywhere.
+    "phone": (_SEVEN_DIGITS,),
+    "card": (_SEVEN_DIGITS,),
 }
 
 

@@ -274,10 +274,11 @@ PIECES = [
     "example.com", "jane", "sk-", "ak_", "AKIA", "ghp_", "xoxb-", "AIza", "bearer ", "BEARER ",
     "abcdefghijklmnopqrstuvwxyz0123", "ABCDEFGHIJKLMNOP", "4111 1111 1111 1111",
     "+1 (555) 123-4567", "2024-05-17", "12345.67",
+    "\\", "\\n", "ü", "ß", "de", "@memoize", "+49 30 1234567", "1.234.567",
 ]  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     pieces=st.lists(st.sampled_from(PIECES), max_size=40),
     builtins=st.sets(st.sampled_from(BUILTINS)),
@@ -290,6 +291,24 @@ def test_may_change_is_exactly_whether_text_changes(
     text = "".join(pieces)
     redactor = Redactor(RedactionConfig(builtins=sorted(builtins)))
     assert redactor.may_change(text) == (redactor.text(text) != text)
+
+
+@pytest.mark.parametrize(
+    ("text", "candidate"),
+    [
+        ("@memoize\ndef f(): pass", False),  # a decorator: no dot after the name
+        ('"\\n    @log\\n"', False),
+        ("meet at 10.30, room 4", False),  # five digits: neither a phone nor a card
+        ("\"\\\\n@app.route('/ping')\"", True),  # JSON-escaped: a candidate, left alone
+        ("write to jürgen@müller.de", True),
+        ("call 555 123 4567", True),
+        ("call 555-1234", True),  # seven digits: the shortest phone redacted
+        ("(0) 123 456", True),
+    ],
+)
+def test_the_pre_scan_passes_over_what_no_detector_could_match(text: str, candidate: bool) -> None:
+    assert ALL.may_change(text) == (ALL.text(text) != text)
+    assert (ALL._scanner is not None and ALL._scanner.hits(text)) == candidate
 
 
 def test_may_change_with_user_patterns_only() -> None:
