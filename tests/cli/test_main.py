@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from _imports import loaded_after
 from assay import __version__
 from assay.cli.docgen import parameters, walk
 from assay.cli.main import app
@@ -150,16 +151,8 @@ def test_bad_environment_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_the_cli_starts_without_the_heavy_libraries() -> None:
     # SciPy, statsmodels, NumPy, PyArrow and onnxruntime take seconds to import;
     # commands that need them import them when they run, so `assay --help` is quick.
-    import subprocess
-    import sys
-
     heavy = ("scipy", "statsmodels", "numpy", "pyarrow", "onnxruntime", "sklearn")
-    code = (
-        "import sys; import assay.cli.main; "
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded_after("import assay.cli.main", heavy) == []
 
 
 def test_cli_bootstrap_defaults_match_the_statistics() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from _imports import loaded_after
 
 
 def test_the_server_loads_no_statistics_libraries() -> None:
@@ -11,19 +10,14 @@ def test_the_server_loads_no_statistics_libraries() -> None:
     # everything else it imports together, for pages that compare runs. They load
     # when such a page (or the gate) computes something, not at startup.
     heavy = ("scipy", "statsmodels", "sklearn", "pandas", "onnxruntime", "openai")
-    code = (
-        "import sys; import assay.server.app, assay.signals.worker, assay.ingest.writer; "
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    statement = "import assay.server.app, assay.signals.worker, assay.ingest.writer"
+    assert loaded_after(statement, heavy) == []
 
 
 def test_statistics_are_loaded_on_first_use() -> None:
-    code = (
-        "import sys; import assay.stats.agreement; from assay.stats import agreement, holm; "
-        "print(callable(agreement), agreement.__module__, 'statsmodels' in sys.modules)"
+    # The function, not the submodule of the same name; and holm's statsmodels.
+    statement = (
+        "import assay.stats.agreement; from assay.stats import agreement, holm; "
+        "assert callable(agreement) and agreement.__module__ == 'assay.stats.agreement'"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # The function, not the submodule of the same name, and holm's statsmodels loaded.
-    assert out.stdout.split() == ["True", "assay.stats.agreement", "True"]
+    assert loaded_after(statement, ["statsmodels"]) == ["statsmodels"]
