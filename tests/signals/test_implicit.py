@@ -157,6 +157,26 @@ def test_many_sessions_at_once_are_each_judged_on_their_own(project: Project) ->
             assert derive_session(session, project.id, sid, CONFIG, now=now).added == []
 
 
+def test_each_session_is_read_over_its_own_window(project: Project) -> None:
+    # A session idle for a month, derived in the same batch as a live one, is read
+    # from a day before its own newest trace; the live one from a day before its own.
+    day = 24 * 3600.0
+    project.trace(0, start_s=-40 * day, session_id="old", input="Reset my password")
+    project.trace(1, start_s=-40 * day + 30, session_id="old", input="reset my password!")
+    project.trace(2, start_s=-3 * day, session_id="live", input="Where is my parcel?")
+    project.trace(3, start_s=-3 * day + 30, session_id="live", input="where is my parcel??")
+    project.trace(4, start_s=0, session_id="live", input="Thanks")
+    with project.store.session() as session:
+        results = derive_sessions(session, project.id, ["old", "live"], CONFIG)
+    # Asked again, then silence: retried, and abandoned on the retry.
+    assert [(s.trace_id, s.name) for s in results["old"].added] == [
+        (tid(0), "retried"),
+        (tid(1), "abandoned"),
+    ]
+    # The live session's retry three days back is outside its one-day window.
+    assert results["live"].added == []
+
+
 def test_edit_distance_of_a_correction(project: Project) -> None:
     project.trace(0, output="The capital of France is Lyon.")
     project.trace(1, output='[{"role": "assistant", "content": "Bonn"}]')

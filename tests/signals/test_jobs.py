@@ -19,6 +19,7 @@ from assay.signals.jobs import (
     complete,
     defer,
     fail,
+    held,
     job_counts,
     prune_jobs,
     repend,
@@ -187,3 +188,23 @@ def test_prune_deletes_only_finished_route_and_session_jobs_past_the_retention(
     assert route_key(project.id, tid(2)) in kept  # finished, but within the retention
     assert route_key(project.id, tid(1)) in kept  # never finished
     assert route_key(project.id, tid(0)) not in kept
+
+
+def test_a_job_claimed_again_after_its_lease_is_no_longer_held(project: Project) -> None:
+    store = project.store
+    with store.session() as session:
+        add_jobs(
+            session,
+            [NewJob(project.id, ROUTE, route_key(project.id, tid(n)), tid(n)) for n in range(2)],
+            now=T0,
+        )
+    with store.write_session() as session:
+        first = claim(session, "a", 2, 60, now=T0)
+    # The lease runs out; "b" takes one of them over.
+    with store.write_session() as session:
+        (taken,) = claim(session, "b", 1, 60, now=T0 + timedelta(seconds=61))
+    with store.write_session() as session:
+        still = held(session, first, "a")
+        assert [j.key for j in still] == [j.key for j in first if j.id != taken.id]
+        assert held(session, [taken], "b") == [taken]
+        assert held(session, [taken], "a") == []

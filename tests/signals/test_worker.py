@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from assay.settings import Settings
+from assay.signals import scans
+from assay.signals import worker as worker_module
 from assay.signals.cursors import FEEDBACK, TRACES, read_cursor
 from assay.signals.jobs import job_counts
 from assay.signals.rules import create_rule
@@ -203,6 +205,24 @@ def test_the_worker_gives_way_while_ingest_is_busy(
         assert all(0 < rest <= 5.0 for rest in stop.rests)
     else:
         assert stop.rests == []
+
+
+def test_a_worker_far_behind_stops_giving_way(
+    project: Project, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under traffic it cannot follow at a sixth of the time, resting would let the
+    # worker fall behind without end: past YIELD_BACKLOG traces it works flat out.
+    monkeypatch.setattr(scans, "SCAN_ROWS", 1)
+    project.traces(range(4))
+    stop = _Rests()
+    monkeypatch.setattr(worker_module, "YIELD_BACKLOG", 3)
+    report = Worker(project.store, settings, yield_to=lambda: True).run_once(stop)
+    assert report.traces == 1  # three more are waiting beyond the cursor
+    assert stop.rests == []
+    monkeypatch.setattr(worker_module, "YIELD_BACKLOG", 4)
+    report = Worker(project.store, settings, yield_to=lambda: True).run_once(stop)
+    assert report.traces == 1  # two waiting: under the bound, so it rests again
+    assert stop.rests
 
 
 def test_a_trace_still_running_holds_the_cursor_but_not_the_traces_after_it(

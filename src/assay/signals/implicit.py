@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assay.settings import Settings
-from assay.signals.facts import IMPLICIT_SOURCE, chunks, content_text
+from assay.signals.facts import CHUNK, IMPLICIT_SOURCE, chunks, content_text
 from assay.store.models import Feedback, Trace
 from assay.traces.times import datetime_to_ns, ns_to_datetime
 
@@ -325,39 +325,57 @@ def derive_sessions(
     """
     ids = sorted(set(session_ids))
     traces: dict[str, list[SessionTrace]] = {sid: [] for sid in ids}
+    since: dict[str, int] = {}
     for part in chunks(ids):
-        newest = dict(
-            session.execute(
-                select(Trace.session_id, func.max(Trace.start_ns))
-                .where(Trace.project_id == project_id, Trace.session_id.in_(part))
-                .group_by(Trace.session_id)
-            ).all()
-        )
-        if not newest:
-            continue
-        since = {sid: int(start) - SESSION_LOOKBACK_NS for sid, start in newest.items()}
         rows = session.execute(
-            select(
-                Trace.session_id,
-                Trace.trace_id,
-                Trace.start_ns,
-                Trace.end_ns,
-                Trace.status,
-                Trace.input,
-            )
-            .where(
-                Trace.project_id == project_id,
-                Trace.session_id.in_(part),
-                Trace.start_ns >= min(since.values()),
-            )
-            .order_by(Trace.start_ns, Trace.id)
+            select(Trace.session_id, func.max(Trace.start_ns))
+            .where(Trace.project_id == project_id, Trace.session_id.in_(part))
+            .group_by(Trace.session_id)
         )
-        for sid, trace_id, start, end, status, text in rows:
-            if sid is not None and start >= since[sid]:
-                traces[sid].append(
-                    SessionTrace(trace_id, start, end, status, content_text(text, role="user"))
-                )
+        since.update((sid, int(start) - SESSION_LOOKBACK_NS) for sid, start in rows if sid)
+    # Sessions whose windows start within a lookback of each other are read together
+    # from the earliest start: one session idle for a month must not make its
+    # neighbours be read a month back.
+    group: list[str] = []
+    for sid in sorted(since, key=since.__getitem__):
+        if group and (len(group) == CHUNK or since[sid] - since[group[0]] > SESSION_LOOKBACK_NS):
+            _read_window(session, project_id, group, since, traces)
+            group = []
+        group.append(sid)
+    if group:
+        _read_window(session, project_id, group, since, traces)
     return _derive(session, project_id, traces, config, now)
+
+
+def _read_window(
+    session: Session,
+    project_id: int,
+    session_ids: Sequence[str],
+    since: Mapping[str, int],
+    out: dict[str, list[SessionTrace]],
+) -> None:
+    """Append to ``out`` the traces of each session from its ``since`` on, in order."""
+    rows = session.execute(
+        select(
+            Trace.session_id,
+            Trace.trace_id,
+            Trace.start_ns,
+            Trace.end_ns,
+            Trace.status,
+            Trace.input,
+        )
+        .where(
+            Trace.project_id == project_id,
+            Trace.session_id.in_(session_ids),
+            Trace.start_ns >= min(since[sid] for sid in session_ids),
+        )
+        .order_by(Trace.start_ns, Trace.id)
+    )
+    for sid, trace_id, start, end, status, text in rows:
+        if sid is not None and start >= since[sid]:
+            out[sid].append(
+                SessionTrace(trace_id, start, end, status, content_text(text, role="user"))
+            )
 
 
 def _derive(

@@ -183,7 +183,9 @@ def repend(session: Session, keys: Collection[str], *, now: datetime | None = No
         How many of the keys are jobs (each is written, if only to lock it).
     """
     at = now or _now()
-    finished = Job.status.in_((DONE, FAILED))
+    table = _table()
+    c = table.c
+    finished = c.status.in_((DONE, FAILED))
     # One statement, its new values computed from the row as it is when written: on
     # PostgreSQL a row that a worker completes meanwhile is re-read after that commit
     # (statements per status could miss it between two of them, running when one
@@ -192,23 +194,24 @@ def repend(session: Session, keys: Collection[str], *, now: datetime | None = No
     # meanwhile (SKIP LOCKED) passes it over instead of running it without the
     # change that re-pends it.
     statement = (
-        update(Job)
-        .where(Job.key.in_(bindparam("keys", expanding=True)))
+        update(table)
+        .where(c.key.in_(bindparam("keys", expanding=True)))
         .values(
-            status=case((finished, PENDING), else_=Job.status),
+            status=case((finished, PENDING), else_=c.status),
             available_at=case(
                 (finished, at),
-                ((Job.status == PENDING) & (Job.available_at > at), at),
-                else_=Job.available_at,
+                ((c.status == PENDING) & (c.available_at > at), at),
+                else_=c.available_at,
             ),
-            attempts=case((finished, 0), else_=Job.attempts),
-            error=case((finished, None), else_=Job.error),
-            claimed_at=case((Job.status == RUNNING, None), else_=Job.claimed_at),
+            attempts=case((finished, 0), else_=c.attempts),
+            error=case((finished, None), else_=c.error),
+            claimed_at=case((c.status == RUNNING, None), else_=c.claimed_at),
         )
     )
     changed = 0
     for part in chunks(sorted(set(keys))):
-        changed += session.execute(statement, {"keys": list(part)}).rowcount  # type: ignore[attr-defined]
+        result = session.execute(statement, {"keys": list(part)})
+        changed += result.rowcount  # type: ignore[attr-defined]
     return changed
 
 
@@ -282,6 +285,21 @@ def claim(
 
 def _mine(job_ids: Collection[int], worker_id: str) -> Any:
     return (Job.id.in_(sorted(job_ids)), Job.status == RUNNING, Job.claimed_by == worker_id)
+
+
+def held(session: Session, jobs: Sequence[ClaimedJob], worker_id: str) -> list[ClaimedJob]:
+    """The jobs this worker still holds, locked until the caller commits.
+
+    A job whose lease ran out may have been claimed by another worker meanwhile;
+    work whose writes are not idempotent (implicit signals) is done only for the
+    jobs this returns. On PostgreSQL the rows are locked (``FOR UPDATE``), so no
+    other worker can take them before the caller's writes commit; on SQLite the
+    caller's write transaction already holds the database's write lock.
+    """
+    ids: set[int] = set()
+    for part in chunks([job.id for job in jobs]):
+        ids.update(session.scalars(select(Job.id).where(*_mine(part, worker_id)).with_for_update()))
+    return [job for job in jobs if job.id in ids]
 
 
 def complete(

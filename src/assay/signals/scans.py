@@ -61,10 +61,13 @@ class ScanResult:
     Attributes:
         rows: Traces taken up, or explicit feedback rows read.
         jobs_added: Jobs created.
+        backlog: Traces stored beyond the cursor after the scan (taken up or not):
+            how far behind the worker is.
     """
 
     rows: int = 0
     jobs_added: int = 0
+    backlog: int = 0
 
 
 def _route_key_sql() -> Any:
@@ -108,7 +111,7 @@ def scan_traces(
     newest = int(session.scalar(select(func.max(Trace.id))) or 0)
     limit_id = horizon(session, TRACES, newest, lag_s, now=now)
     if limit_id <= position:
-        return ScanResult()
+        return ScanResult(backlog=max(0, newest - position))
     taken = exists().where(Job.key == _route_key_sql())
     rows = session.execute(
         select(
@@ -140,7 +143,9 @@ def scan_traces(
         moved = rows[-1].id
     if moved > position:
         advance_cursor(session, TRACES, moved, now=now)
-    return ScanResult(rows=len(ready), jobs_added=added)
+    return ScanResult(
+        rows=len(ready), jobs_added=added, backlog=max(0, newest - max(moved, position))
+    )
 
 
 def _enabled_scorers(

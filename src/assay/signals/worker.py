@@ -57,6 +57,7 @@ from assay.signals.jobs import (
     complete,
     defer,
     fail,
+    held,
     prune_jobs,
     route_job,
 )
@@ -84,6 +85,10 @@ YIELD_RATIO = 5.0
 as its last step took (see :class:`Worker`)."""
 MAX_YIELD_S = 5.0
 """The longest such rest."""
+YIELD_BACKLOG = 50_000
+"""A worker this many traces behind stops giving way: under traffic it cannot follow
+at a sixth of the time, resting would let it fall behind without end. 50,000 traces
+are about 20 s of a worker's full speed on two cores."""
 MAX_ROUNDS = 20
 """Most job batches one pass claims, so a long backlog of jobs does not hold off the
 next scan of new traces."""
@@ -160,7 +165,8 @@ class Worker:
             ingest writer has been busy). While it does, the worker rests
             :data:`YIELD_RATIO` times as long as each step took, so it takes at most
             a sixth of the time: acknowledging spans comes first, and the worker
-            catches up when the burst is over.
+            catches up when the burst is over. A worker :data:`YIELD_BACKLOG`
+            traces behind gives way no more.
     """
 
     def __init__(
@@ -181,6 +187,7 @@ class Worker:
         self._lag = 0.0 if store.is_sqlite else self.settings.worker_commit_lag_s
         self._scorings: dict[tuple[int, str], Scoring] = {}
         self._yield_to = yield_to
+        self._backlog = 0
         self._stop: threading.Event | None = None
 
     def now(self) -> datetime:
@@ -209,7 +216,7 @@ class Worker:
         """Run one step, then rest if more urgent work is going on (see ``yield_to``)."""
         began = time.monotonic()
         step(report)
-        if self._yield_to is not None and self._yield_to():
+        if self._backlog < YIELD_BACKLOG and self._yield_to is not None and self._yield_to():
             rest = min(MAX_YIELD_S, YIELD_RATIO * (time.monotonic() - began))
             if self._stop is not None:
                 self._stop.wait(rest)
@@ -273,6 +280,7 @@ class Worker:
         )
         report.traces += found.rows
         report.jobs_added += found.jobs_added
+        self._backlog = found.backlog
 
     def _scan_feedback(self, report: WorkerReport) -> None:
         found = self._write(partial(scan_feedback, now=self.now(), lag_s=self._lag))
@@ -281,24 +289,43 @@ class Worker:
     # -- jobs --------------------------------------------------------------------
 
     def _run_jobs(self, report: WorkerReport, stop: threading.Event | None) -> None:
-        for _ in range(MAX_ROUNDS):
-            if stop is not None and stop.is_set():
-                return
-            jobs = self._write(self._claim)
-            if not jobs:
-                return
-            report.jobs_run += len(jobs)
-            self._paced(partial(self._run_batch, jobs), report)
-
-    def _claim(self, session: Session) -> list[ClaimedJob]:
-        """Up to ``worker_batch`` score jobs and :data:`SIGNAL_BATCH` others."""
-        now = self.now()
-        lease = self.settings.worker_lease_s
-        scores = claim(
-            session, self.worker_id, self.settings.worker_batch, lease, kinds=(SCORE,), now=now
+        # Score jobs and the others are claimed and run in rounds of their own: a
+        # score batch waits on a judge for as long as it takes, and signal jobs
+        # claimed with it could outlive their lease meanwhile.
+        rounds = (
+            partial(self._claim, limit=self.settings.worker_batch, kinds=(SCORE,)),
+            partial(self._claim, limit=SIGNAL_BATCH, other_than=(SCORE,)),
         )
-        others = claim(session, self.worker_id, SIGNAL_BATCH, lease, other_than=(SCORE,), now=now)
-        return scores + others
+        for _ in range(MAX_ROUNDS):
+            ran = False
+            for take in rounds:
+                if stop is not None and stop.is_set():
+                    return
+                jobs = self._write(take)
+                if jobs:
+                    ran = True
+                    report.jobs_run += len(jobs)
+                    self._paced(partial(self._run_batch, jobs), report)
+            if not ran:
+                return
+
+    def _claim(
+        self,
+        session: Session,
+        limit: int,
+        *,
+        kinds: Sequence[str] | None = None,
+        other_than: Sequence[str] = (),
+    ) -> list[ClaimedJob]:
+        return claim(
+            session,
+            self.worker_id,
+            limit,
+            self.settings.worker_lease_s,
+            kinds=kinds,
+            other_than=other_than,
+            now=self.now(),
+        )
 
     def _run_batch(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
         limit = self.settings.worker_max_attempts
@@ -455,6 +482,9 @@ class Worker:
         claimed: set[str],
     ) -> int:
         now = self.now()
+        # Signals are stored once by checking first: only for jobs still this
+        # worker's (a lease that ran out may have handed them to another).
+        jobs = held(session, jobs, self.worker_id)
         # A session job is made from one of the session's traces: that names the session.
         session_of: dict[str, str] = {}
         for part in chunks(sorted({j.trace_id for j in jobs})):
@@ -497,10 +527,11 @@ class Worker:
 
     def _route_group(self, project_id: int, jobs: list[ClaimedJob], report: WorkerReport) -> None:
         def write(session: Session) -> WorkerReport:
-            trace_ids = [j.trace_id for j in jobs]
+            mine = held(session, jobs, self.worker_id)  # see _derive_sessions
+            trace_ids = [j.trace_id for j in mine]
             signals = derive_edit_distances(session, project_id, trace_ids)
             routed = route(session, project_id, trace_ids)
-            complete(session, jobs, self.worker_id, now=self.now())
+            complete(session, mine, self.worker_id, now=self.now())
             return WorkerReport(
                 signals=len(signals), matches=routed.matched, enqueued=routed.enqueued
             )
