@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 
 # Transient failures (SQLite busy, PostgreSQL deadlock or serialization failure)
 # are retried this many times with doubling backoff before a request fails.
+RETRIES = 4
 BUSY_WINDOW_S = 1.0
 """How long after its last group commit the writer still counts as busy."""
-RETRIES = 4
 
 
 @dataclass(frozen=True)
