@@ -58,10 +58,9 @@ CORRECTION = "correction"
 """The feedback name of a user's corrected answer."""
 
 SESSION_LOOKBACK_NS = 24 * 3600 * 10**9
-"""How far before a session's first scanned trace its traces are read. The traces
-table has no index on session ids, so a session is read through the (project,
-start) index over a bounded window; a day covers conversations with assistants,
-which rarely pause longer."""
+"""How far before a session's newest trace its traces are read (through the
+(project, session, start) index), so a session that lives for months is read a day
+at a time; a day covers conversations with assistants, which rarely pause longer."""
 
 # Inputs compared for retries are cut to this length: fuzz.ratio costs grow with
 # the product of the lengths, and a retry is told apart well within 5,000 characters.
