@@ -55,7 +55,7 @@ def test_open_store_migrates_unless_told_not_to(sqlite_url: str) -> None:
     with open_store(ctx, sqlite_url, migrate=False) as store:
         assert current_revision(store) is None
     with open_store(ctx, sqlite_url) as store:
-        assert current_revision(store) == head_revision(store)
+        assert current_revision(store) == head_revision()
 
 
 def test_open_store_names_an_unreachable_database() -> None:

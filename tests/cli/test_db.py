@@ -19,7 +19,7 @@ def _revision(url: str) -> str | None:
 def _head(url: str) -> str | None:
     store = Store(url)
     try:
-        return head_revision(store)
+        return head_revision()
     finally:
         store.dispose()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from alembic.util.exc import CommandError
 from rich.markup import escape
 
 from assay.cli import output
@@ -35,7 +34,7 @@ def current(ctx: typer.Context, db: DbOption = None) -> None:
     """Print the store's schema revision and whether it is the latest."""
     with open_store(ctx, db, migrate=False) as store:
         now = current_revision(store)
-        head = head_revision(store)
+        head = head_revision()
     if now is None:
         output.show(f"empty store (latest revision: {head}); run: assay db upgrade")
     elif now == head:
@@ -66,6 +65,8 @@ def downgrade_(
                 "with their data",
                 abort=True,
             )
+        from alembic.util.exc import CommandError
+
         try:
             downgrade(store, revision)
         except CommandError as exc:

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,9 +33,11 @@ from assay.stats.agreement import (
     agreement,
     ratings_from_rows,
 )
-from assay.stats.bootstrap import BootstrapInterval
 from assay.store.models import Annotation
 from assay.traces.times import as_utc
+
+if TYPE_CHECKING:
+    from assay.stats.bootstrap import BootstrapInterval
 
 Bucket = Literal["day", "week", "month"]
 BUCKETS: tuple[Bucket, ...] = ("day", "week", "month")

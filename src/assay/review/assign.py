@@ -22,8 +22,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,8 +36,12 @@ from assay.review.queues import QueueView, lock_queue
 from assay.store.models import Annotation, Assignment, QueueItem, utcnow
 from assay.traces.times import as_utc
 
-Rng = random.Random | np.random.Generator
-"""A source of uniform draws in [0, 1): ``random.Random`` or a NumPy ``Generator``."""
+if TYPE_CHECKING:
+    import numpy as np
+
+Rng: TypeAlias = "random.Random | np.random.Generator"
+"""A source of uniform draws in [0, 1): ``random.Random`` or a NumPy ``Generator``
+(a string, so the server need not load NumPy to import this module)."""
 
 GOLD_POOL = 1_000
 """Gold items a gold hand-out picks among at random (the oldest ones the annotator has

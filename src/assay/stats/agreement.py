@@ -28,14 +28,20 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Literal
 
 from assay.errors import InvalidInput
-from assay.stats.bootstrap import BootstrapInterval, check_bootstrap_args, percentile_interval
-from assay.stats.inputs import FloatArray
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from assay.stats.bootstrap import BootstrapInterval
+    from assay.stats.inputs import FloatArray
+
+# NumPy and the bootstrap helpers are imported where they are used, like the
+# libraries below: the review schemas and the server's agreement routes name this
+# module's constants and result types, and importing it must not load NumPy into
+# `assay serve` (~15 MB resident) before anyone asks for a coefficient.
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
@@ -73,6 +79,8 @@ class Ratings:
     @property
     def labels(self) -> int:
         """Labels given (non-missing cells)."""
+        import numpy as np
+
         return int(np.count_nonzero(~np.isnan(self.matrix)))
 
 
@@ -156,6 +164,8 @@ def ratings_from_rows(rows: Iterable[tuple[Any, Any, Any]], level: Level) -> Rat
             same annotator labelling the same item twice, or no labels at all;
             the message names the row (counted from 1).
     """
+    import numpy as np
+
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     items: dict[str, int] = {}
@@ -207,6 +217,10 @@ def agreement(
     Raises:
         InvalidInput: An argument out of range.
     """
+    import numpy as np
+
+    from assay.stats.bootstrap import check_bootstrap_args
+
     check_bootstrap_args(confidence, resamples, seed)
     if not -1.0 <= floor <= 1.0:
         raise InvalidInput(f"floor must be between -1 and 1, got {floor}")
@@ -258,6 +272,10 @@ class _Sampler:
     def estimate(
         self, columns: npt.NDArray[Any], statistic: Callable[[Any], float | None], need: str
     ) -> Estimate:
+        import numpy as np
+
+        from assay.stats.bootstrap import percentile_interval
+
         items = int(columns.shape[1])
         value = statistic(columns) if items >= 2 else None
         if value is None:
@@ -285,6 +303,7 @@ class _Sampler:
 
 def _alpha(columns: FloatArray, level: Level) -> float | None:
     import krippendorff
+    import numpy as np
 
     if columns.shape[1] == 0 or np.unique(columns[~np.isnan(columns)]).size < 2:
         return None
@@ -293,6 +312,7 @@ def _alpha(columns: FloatArray, level: Level) -> float | None:
 
 
 def _fleiss(pairable: FloatArray, sampler: _Sampler) -> Estimate:
+    import numpy as np
     from statsmodels.stats.inter_rater import fleiss_kappa
 
     counts = np.count_nonzero(~np.isnan(pairable), axis=0)
@@ -329,6 +349,7 @@ def _fleiss(pairable: FloatArray, sampler: _Sampler) -> Estimate:
 
 
 def _pairs(ratings: Ratings, sampler: _Sampler) -> list[PairAgreement]:
+    import numpy as np
     from statsmodels.stats.inter_rater import cohens_kappa
 
     # Linear weights over the categories' order for ordinal labels (Cohen 1968), as
@@ -366,6 +387,8 @@ def _pairs(ratings: Ratings, sampler: _Sampler) -> list[PairAgreement]:
 
 
 def _observed(pairable: FloatArray) -> float | None:
+    import numpy as np
+
     agree = pairs = 0
     for column in pairable.T:
         labels = column[~np.isnan(column)]

@@ -42,12 +42,12 @@ def configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        # A 16 MiB page cache a connection (SQLite's default is 2 MiB): the spans
-        # table's unique index stays hot under load. Each pooled connection has its
-        # own, and the server holds several (the ingest writer's, the worker's, the
-        # pages'); at 64 MiB each they took the server's peak memory under a burst
-        # from ~240 to ~300 MB, with no faster ingest.
-        cur.execute("PRAGMA cache_size=-16384")
+        # An 8 MiB page cache a connection (SQLite's default is 2 MiB). Each pooled
+        # connection has its own, and the server holds several (the ingest writer's,
+        # the worker's, the pages'): at 64 MiB each a burst took the server's peak
+        # memory from ~240 to ~300 MB with no faster ingest, and 16 MiB cost ~10 MB
+        # more than 8 at the bench's rate (bench/README.md).
+        cur.execute("PRAGMA cache_size=-8192")
         cur.close()
 
     @event.listens_for(engine, "begin")

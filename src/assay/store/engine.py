@@ -30,7 +30,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, pool_size=pool_size, max_overflow=10)
+            engine = create_engine(parsed, pool_size=pool_size, max_overflow=10, pool_use_lifo=True)
         else:
             # An in-memory database lives in one connection: share it across threads.
             engine = create_engine(

@@ -9,7 +9,7 @@ bootstrap interval over items); gold annotations are left out.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -27,7 +27,9 @@ from assay.review import (
 from assay.server.auth import ApiProject
 from assay.server.state import ServerState, get_state
 from assay.stats.agreement import AGREEMENT_RESAMPLES, Estimate, PairAgreement
-from assay.stats.bootstrap import BootstrapInterval
+
+if TYPE_CHECKING:
+    from assay.stats.bootstrap import BootstrapInterval
 
 router = APIRouter(
     prefix="/api/v1",
