@@ -17,9 +17,11 @@ from assay.signals.rule_files import load_rules_file
 from assay.signals.rules import (
     create_rule,
     delete_rule,
+    find_routes,
     get_rule,
     list_rules,
     route,
+    store_routes,
     update_rule,
 )
 from assay.signals.sampling import sampled
@@ -111,6 +113,30 @@ def test_a_trace_enters_a_queue_once_and_is_counted_once_per_rule(project: Proje
             for rule_id, flag in session.execute(select(RuleMatch.rule_id, RuleMatch.enqueued))
         }
     assert enqueued == {rules["errors"].id: 1, rules["thumbs"].id: 0}
+
+
+def test_a_rule_switched_off_after_matching_records_nothing(project: Project) -> None:
+    # The worker matches in a read transaction and records in a write transaction;
+    # a rule switched off or deleted in between must not record its matches.
+    project.queue("triage")
+    project.trace(0, status="error")
+    project.trace(1, status="error")
+    with project.store.session() as session:
+        create_rule(session, project.id, "errors", "triage", conditions="status == error")
+        create_rule(session, project.id, "again", "triage", conditions="status == error")
+    with project.store.session() as session:
+        found = find_routes(session, project.id, [tid(0), tid(1)])
+    assert sorted((rule.name, sorted(hits)) for rule, hits in found) == [
+        ("again", [tid(0), tid(1)]),
+        ("errors", [tid(0), tid(1)]),
+    ]
+    with project.store.session() as session:
+        update_rule(session, project.id, "errors", enabled=False)
+        delete_rule(session, project.id, "again")
+    with project.store.session() as session:
+        report = store_routes(session, project.id, found)
+    assert (report.matched, report.enqueued) == (0, 0)
+    assert _items(project.store) == []
 
 
 def test_a_calibration_sample_keeps_its_share(project: Project) -> None:

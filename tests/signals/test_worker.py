@@ -3,14 +3,16 @@ implicit signals and routed queue items; cursors advance; a second pass does not
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import make_url, select, update
 
 from assay.settings import Settings
-from assay.signals import scans
+from assay.signals import scans, signal_jobs
 from assay.signals import worker as worker_module
 from assay.signals.cursors import FEEDBACK, TRACES, read_cursor
 from assay.signals.jobs import job_counts
@@ -290,3 +292,60 @@ def test_feedback_long_after_routing_routes_again_though_the_job_was_pruned(
     second = Worker(project.store, settings).run_once()
     assert second.enqueued == 1
     assert _queue_items(project)[tid(0)][0][0] == triage
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("reader", ["find_sessions", "find_edit_distances", "find_routes"])
+def test_signal_jobs_read_without_the_write_lock(
+    project: Project, settings: Settings, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    # On SQLite the write lock is the ingest writer's too: reading a batch of
+    # sessions while holding it stalled ingest for as long.
+    project.queue("triage")
+    with project.store.session() as session:
+        create_rule(session, project.id, "all", "triage")
+    project.trace(0, start_s=0, session_id="s1", input="Where is my parcel 123?")
+    project.trace(1, start_s=31, session_id="s1", input="where is my parcel #123")
+    path = make_url(project.store.url).database
+    assert path
+    writable: list[bool] = []
+    real = getattr(signal_jobs, reader)
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the worker held it
+            other.execute("ROLLBACK")
+            writable.append(True)
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(signal_jobs, reader, reading)
+    Worker(project.store, settings).run_once()
+    assert writable  # each read could have written: no write lock was held
+    assert (tid(0), "retried") in _signals(project)
+    assert sorted(_queue_items(project)) == [tid(0), tid(1)]
+
+
+def test_a_session_job_taken_over_while_reading_stores_nothing(
+    project: Project, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between the read and the write another worker may take the job over (its lease
+    # ran out): then it, not this worker, stores the session's signals.
+    project.trace(0, start_s=0, session_id="s1", input="Where is my parcel 123?")
+    project.trace(1, start_s=31, session_id="s1", input="where is my parcel #123")
+    real = signal_jobs.find_sessions
+
+    def taken_over(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        with project.store.write_session() as session:
+            session.execute(update(Job).where(Job.kind == "session").values(claimed_by="other"))
+        return found
+
+    monkeypatch.setattr(signal_jobs, "find_sessions", taken_over)
+    Worker(project.store, settings).run_once()
+    assert _signals(project) == set()
+    with project.store.session() as session:
+        owners = session.execute(select(Job.status, Job.claimed_by).where(Job.kind == "session"))
+        assert {(status, owner) for status, owner in owners} == {("running", "other")}

@@ -244,6 +244,20 @@ class SessionResult:
     recheck_at: datetime | None
 
 
+@dataclass(frozen=True)
+class SessionFindings:
+    """A session's signals as read, before they are stored (:func:`find_sessions`).
+
+    Attributes:
+        signals: Every signal the session's traces call for, stored or not.
+        recheck_ns: When to look again for abandonment (ns since the epoch); None
+            when that is decided.
+    """
+
+    signals: list[ImplicitSignal]
+    recheck_ns: int | None
+
+
 def session_traces(
     session: Session, project_id: int, session_id: str, *, since_ns: int | None = None
 ) -> list[SessionTrace]:
@@ -303,7 +317,8 @@ def derive_session(
         The signals added, and when to look again for abandonment.
     """
     traces = session_traces(session, project_id, session_id, since_ns=since_ns)
-    return _derive(session, project_id, {session_id: traces}, config, now)[session_id]
+    found = _find(session, project_id, {session_id: traces}, config, now)
+    return store_sessions(session, project_id, found)[session_id]
 
 
 def derive_sessions(
@@ -322,6 +337,21 @@ def derive_sessions(
     Returns:
         Each session's result (a session with no traces has an empty one).
     """
+    found = find_sessions(session, project_id, session_ids, config, now=now)
+    return store_sessions(session, project_id, found)
+
+
+def find_sessions(
+    session: Session,
+    project_id: int,
+    session_ids: Collection[str],
+    config: ImplicitConfig,
+    *,
+    now: datetime | None = None,
+) -> dict[str, SessionFindings]:
+    """The reading half of :func:`derive_sessions`: it only reads, so it can run in a
+    read transaction (on SQLite that leaves the write lock to ingest), and
+    :func:`store_sessions` stores what it found in a short write transaction."""
     ids = sorted(set(session_ids))
     traces: dict[str, list[SessionTrace]] = {sid: [] for sid in ids}
     since: dict[str, int] = {}
@@ -343,7 +373,7 @@ def derive_sessions(
         group.append(sid)
     if group:
         _read_window(session, project_id, group, since, traces)
-    return _derive(session, project_id, traces, config, now)
+    return _find(session, project_id, traces, config, now)
 
 
 def _read_window(
@@ -377,39 +407,48 @@ def _read_window(
             )
 
 
-def _derive(
+def _find(
     session: Session,
     project_id: int,
     traces: Mapping[str, Sequence[SessionTrace]],
     config: ImplicitConfig,
     now: datetime | None,
-) -> dict[str, SessionResult]:
+) -> dict[str, SessionFindings]:
     now_ns = datetime_to_ns(now or datetime.now(UTC))
     feedback = _explicit_feedback(
         session, project_id, [t.trace_id for ts in traces.values() for t in ts]
     )
-    found: dict[str, list[ImplicitSignal]] = {}
-    rechecks: dict[str, int | None] = {}
+    found: dict[str, SessionFindings] = {}
     for session_id, ordered in traces.items():
         signals = retries(ordered, config)
         # Only this session's feedback: abandonment asks whether any of it is positive.
         own = {t.trace_id: feedback[t.trace_id] for t in ordered if t.trace_id in feedback}
-        abandoned, rechecks[session_id] = abandonment(
+        abandoned, recheck_ns = abandonment(
             ordered, own, {s.trace_id for s in signals}, config, now_ns
         )
         if abandoned is not None:
             signals.append(abandoned)
-        found[session_id] = signals
-    added = store_signals(session, project_id, [s for ss in found.values() for s in ss])
+        found[session_id] = SessionFindings(signals, recheck_ns)
+    return found
+
+
+def store_sessions(
+    session: Session, project_id: int, found: Mapping[str, SessionFindings]
+) -> dict[str, SessionResult]:
+    """Store what :func:`find_sessions` found: each signal a trace does not have yet.
+
+    Returns:
+        Each session's result.
+    """
+    added = store_signals(session, project_id, [s for f in found.values() for s in f.signals])
     stored = {(s.trace_id, s.name) for s in added}
-    out: dict[str, SessionResult] = {}
-    for session_id, signals in found.items():
-        recheck_ns = rechecks[session_id]
-        out[session_id] = SessionResult(
-            added=[s for s in signals if (s.trace_id, s.name) in stored],
-            recheck_at=ns_to_datetime(recheck_ns) if recheck_ns is not None else None,
+    return {
+        session_id: SessionResult(
+            added=[s for s in f.signals if (s.trace_id, s.name) in stored],
+            recheck_at=ns_to_datetime(f.recheck_ns) if f.recheck_ns is not None else None,
         )
-    return out
+        for session_id, f in found.items()
+    }
 
 
 def derive_edit_distances(
@@ -423,6 +462,13 @@ def derive_edit_distances(
     Returns:
         The signals added.
     """
+    return store_signals(session, project_id, find_edit_distances(session, project_id, trace_ids))
+
+
+def find_edit_distances(
+    session: Session, project_id: int, trace_ids: Collection[str]
+) -> list[ImplicitSignal]:
+    """The reading half of :func:`derive_edit_distances`: the signals, not stored."""
     ids = sorted(set(trace_ids))
     corrections: dict[str, str] = {}
     for part in chunks(ids):
@@ -453,7 +499,7 @@ def derive_edit_distances(
             output = content_text(stored, role="assistant")
             if output is not None:
                 signals.append(edit_distance(trace_id, output, corrections[trace_id]))
-    return store_signals(session, project_id, signals)
+    return signals
 
 
 def store_signals(

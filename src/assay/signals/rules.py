@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.review import enqueue
 from assay.signals.conditions import Condition, conditions_json, load_conditions, parse_conditions
-from assay.signals.facts import chunks, load_facts, needs
+from assay.signals.facts import TraceFacts, chunks, load_facts, needs
 from assay.signals.inserts import inserted_values
 from assay.signals.sampling import check_rate, sampled
 from assay.store.models import ReviewQueue, RoutingRule, RuleMatch
@@ -314,6 +314,10 @@ def _reason(rule: RuleView, conditions: Sequence[Condition], explained: str) -> 
     return f"{rule.name}: {explained}"
 
 
+RuleHits = list[tuple[RuleView, dict[str, TraceFacts]]]
+"""Each enabled rule that matched some traces, with the facts of those traces."""
+
+
 def route(session: Session, project_id: int, trace_ids: Sequence[str]) -> RouteReport:
     """Evaluate the project's enabled rules on some traces; record and enqueue matches.
 
@@ -328,20 +332,49 @@ def route(session: Session, project_id: int, trace_ids: Sequence[str]) -> RouteR
     Returns:
         How many new matches and enqueued traces.
     """
+    return store_routes(session, project_id, find_routes(session, project_id, trace_ids))
+
+
+def find_routes(session: Session, project_id: int, trace_ids: Sequence[str]) -> RuleHits:
+    """The reading half of :func:`route`: which enabled rules match which traces.
+
+    It only reads, so the worker runs it in a read transaction (on SQLite that
+    leaves the write lock to ingest) and :func:`store_routes` records the matches in
+    a short write transaction.
+    """
     rules = list_rules(session, project_id, enabled=True)
     if not rules or not trace_ids:
-        return RouteReport()
+        return []
     tables: set[str] = set()
     for rule in rules:
         tables |= needs(rule.conditions)
     facts = load_facts(session, project_id, trace_ids, tables=tables)
-    if not facts:
-        return RouteReport()
-    table: Table = RuleMatch.__table__  # type: ignore[assignment]
-    matched = enqueued = 0
+    found: RuleHits = []
     for rule in rules:
         hits = {tid: fact for tid, fact in sorted(facts.items()) if fact.check(rule.conditions)}
-        if not hits:
+        if hits:
+            found.append((rule, hits))
+    return found
+
+
+def store_routes(session: Session, project_id: int, found: RuleHits) -> RouteReport:
+    """Record and enqueue what :func:`find_routes` found.
+
+    A rule switched off or deleted since it was read records nothing.
+    """
+    if not found:
+        return RouteReport()
+    enabled = set(
+        session.scalars(
+            select(RoutingRule.id).where(
+                RoutingRule.project_id == project_id, RoutingRule.enabled == 1
+            )
+        )
+    )
+    table: Table = RuleMatch.__table__  # type: ignore[assignment]
+    matched = enqueued = 0
+    for rule, hits in found:
+        if rule.id not in enabled:
             continue
         rows = [{"rule_id": rule.id, "trace_id": tid, "enqueued": 0} for tid in hits]
         # Only the matches this call recorded go on: a match recorded before (by an

@@ -11,7 +11,8 @@ One pass (:meth:`Worker.run_once`):
 3. **Jobs.** Due jobs are claimed in batches and run: score jobs of a batch
    concurrently (each verdict stored, the trace's route job re-pended), then
    session jobs (``retried``/``abandoned``; a session not yet quiet is deferred
-   until it will be), then route jobs (``edit_distance``, then the routing rules).
+   until it will be), then route jobs (``edit_distance``, then the routing rules;
+   both in :mod:`assay.signals.signal_jobs`, which reads outside write transactions).
 
 Several workers may run against one PostgreSQL store: scans take the cursor row
 with ``SKIP LOCKED`` (one scans, the others go on to jobs), jobs are claimed with
@@ -42,11 +43,7 @@ from sqlalchemy.orm import Session
 from assay.experiments.scoring import Scoring
 from assay.settings import Settings
 from assay.signals.facts import TraceFacts, chunks, facts_of
-from assay.signals.implicit import (
-    ImplicitConfig,
-    derive_edit_distances,
-    derive_sessions,
-)
+from assay.signals.implicit import ImplicitConfig
 from assay.signals.jobs import (
     ROUTE,
     SCORE,
@@ -55,9 +52,7 @@ from assay.signals.jobs import (
     add_or_repend,
     claim,
     complete,
-    defer,
     fail,
-    held,
     prune_jobs,
     route_job,
 )
@@ -69,8 +64,8 @@ from assay.signals.online import (
     store_verdicts,
     view_of,
 )
-from assay.signals.rules import route
 from assay.signals.scans import scan_feedback, scan_traces
+from assay.signals.signal_jobs import SignalJobs
 from assay.store.engine import Store
 from assay.store.models import OnlineScorer, Trace
 
@@ -342,8 +337,20 @@ class Worker:
         # to re-pend them.
         claimed = {j.key for j in routes}
         self._run_scores([j for j in runnable if j.kind == SCORE], claimed, report)
-        self._run_sessions([j for j in runnable if j.kind == SESSION], claimed, report)
-        self._run_routes(routes, report)
+        signal_jobs = SignalJobs(
+            self.store,
+            self.worker_id,
+            self.config,
+            self.now,
+            self._write,
+            partial(self._fail, report=report),
+        )
+        sessions = [j for j in runnable if j.kind == SESSION]
+        report.signals += signal_jobs.run_sessions(sessions, claimed)
+        routed = signal_jobs.run_routes(routes)
+        report.signals += routed.signals
+        report.matches += routed.matched
+        report.enqueued += routed.enqueued
 
     def _fail(self, job: ClaimedJob, error: str, report: WorkerReport) -> None:
         report.jobs_failed += 1
@@ -443,112 +450,6 @@ class Worker:
             return stored
 
         report.scores += self._write(write)
-
-    def _run_sessions(
-        self, jobs: Sequence[ClaimedJob], claimed: set[str], report: WorkerReport
-    ) -> None:
-        by_project: dict[int, list[ClaimedJob]] = defaultdict(list)
-        for job in jobs:
-            by_project[job.project_id].append(job)
-        for project_id, group in by_project.items():
-            self._session_group(project_id, group, claimed, report)
-
-    def _session_group(
-        self,
-        project_id: int,
-        jobs: list[ClaimedJob],
-        claimed: set[str],
-        report: WorkerReport,
-    ) -> None:
-        """Derive the sessions of one project's jobs in one transaction; if that
-        fails, job by job, so one bad session does not hold back the others."""
-        try:
-            report.signals += self._write(
-                partial(self._derive_sessions, project_id=project_id, jobs=jobs, claimed=claimed)
-            )
-        except Exception as exc:
-            if len(jobs) == 1:
-                self._fail(jobs[0], f"{type(exc).__name__}: {exc}", report)
-                return
-            for job in jobs:
-                self._session_group(project_id, [job], claimed, report)
-
-    def _derive_sessions(
-        self,
-        session: Session,
-        *,
-        project_id: int,
-        jobs: Sequence[ClaimedJob],
-        claimed: set[str],
-    ) -> int:
-        now = self.now()
-        # Signals are stored once by checking first: only for jobs still this
-        # worker's (a lease that ran out may have handed them to another).
-        jobs = held(session, jobs, self.worker_id)
-        # A session job is made from one of the session's traces: that names the session.
-        session_of: dict[str, str] = {}
-        for part in chunks(sorted({j.trace_id for j in jobs})):
-            rows = session.execute(
-                select(Trace.trace_id, Trace.session_id).where(
-                    Trace.project_id == project_id,
-                    Trace.trace_id.in_(part),
-                    Trace.session_id.is_not(None),
-                )
-            )
-            session_of.update((trace_id, sid) for trace_id, sid in rows if sid)
-        results = derive_sessions(
-            session,
-            project_id,
-            {session_of[j.trace_id] for j in jobs if j.trace_id in session_of},
-            self.config,
-            now=now,
-        )
-        added = [s for result in results.values() for s in result.added]
-        again = [route_job(project_id, s.trace_id) for s in added]
-        add_or_repend(session, [r for r in again if r.key not in claimed], now=now)
-        finished: list[ClaimedJob] = []
-        waiting: list[tuple[ClaimedJob, datetime]] = []
-        for job in jobs:
-            result = results.get(session_of.get(job.trace_id, ""))
-            if result is not None and result.recheck_at is not None:
-                waiting.append((job, result.recheck_at))
-            else:
-                finished.append(job)  # decided, or the trace or its session is gone
-        defer(session, waiting, self.worker_id, now=now)
-        complete(session, finished, self.worker_id, now=now)
-        return len(added)
-
-    def _run_routes(self, jobs: Sequence[ClaimedJob], report: WorkerReport) -> None:
-        by_project: dict[int, list[ClaimedJob]] = defaultdict(list)
-        for job in jobs:
-            by_project[job.project_id].append(job)
-        for project_id, group in by_project.items():
-            self._route_group(project_id, group, report)
-
-    def _route_group(self, project_id: int, jobs: list[ClaimedJob], report: WorkerReport) -> None:
-        def write(session: Session) -> WorkerReport:
-            mine = held(session, jobs, self.worker_id)  # see _derive_sessions
-            trace_ids = [j.trace_id for j in mine]
-            signals = derive_edit_distances(session, project_id, trace_ids)
-            routed = route(session, project_id, trace_ids)
-            complete(session, mine, self.worker_id, now=self.now())
-            return WorkerReport(
-                signals=len(signals), matches=routed.matched, enqueued=routed.enqueued
-            )
-
-        try:
-            outcome = self._write(write)
-        except Exception as exc:
-            if len(jobs) == 1:
-                self._fail(jobs[0], f"{type(exc).__name__}: {exc}", report)
-                return
-            # One bad trace must not hold back the others: route them one by one.
-            for job in jobs:
-                self._route_group(project_id, [job], report)
-            return
-        report.signals += outcome.signals
-        report.matches += outcome.matches
-        report.enqueued += outcome.enqueued
 
 
 class BackgroundWorker:
