@@ -19,6 +19,8 @@ from assay.settings import Settings
 from assay.store.engine import Store
 from assay.store.migrate import ensure_current
 
+log = logging.getLogger(__name__)
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` only accepts connections from this machine."""
@@ -57,8 +59,6 @@ def check_exposure(settings: Settings, store: Store) -> None:
             "`assay user create NAME`, or listen on 127.0.0.1."
         )
 
-
-log = logging.getLogger(__name__)
 
 MALLOC_ARENAS = 2
 """glibc malloc arenas the server may use, unless ``MALLOC_ARENA_MAX`` says otherwise."""
