@@ -5,7 +5,7 @@ What it measures, in order:
 1. Spans are recorded with the OpenTelemetry SDK into memory (untimed): traces of one
    root and three children, GenAI attributes, ~``--text-bytes`` of chat text each
    drawn from the chatterbot-corpus English conversations.
-2. The server (``assay.server.run.serve``) starts as a subprocess on a fresh store.
+2. The server (``assay serve``) starts as a subprocess on a fresh store.
 3. Timed: ``--senders`` threads each own an ``OTLPSpanExporter`` and export
    pre-chunked batches of ``--batch`` spans; each ``export()`` call is timed (the
    acknowledge latency, retries included). With ``--pre-encode`` the batches are
@@ -79,12 +79,8 @@ SYSTEM_PROMPT = (
 HEALTH_TIMEOUT_S = 60.0
 QUERYABLE_TIMEOUT_S = 120.0
 WORKER_TIMEOUT_S = 600.0
-SERVER_CODE = (
-    "import json, sys\n"
-    "from assay.server.run import serve\n"
-    "from assay.settings import Settings\n"
-    "serve(Settings(**json.loads(sys.argv[1])), log_level='warning')\n"
-)
+SERVER_CODE = "from assay.cli.main import main; main()"
+"""``assay`` itself (the CLI's entry point), so the bench measures what users run."""
 
 
 # -- text and spans (untimed) -------------------------------------------------------
@@ -288,11 +284,14 @@ class ServerProcess:
 
     @classmethod
     def start(cls, settings: Settings, log: Path) -> ServerProcess:
-        """Start ``serve(settings)`` and wait until /healthz answers."""
+        """Start ``assay serve`` with ``settings`` and wait until /healthz answers."""
         env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ASSAY_")}
+        for name, value in settings.model_dump(exclude_unset=True).items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            env[f"ASSAY_{name.upper()}"] = text
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-c", SERVER_CODE, settings.model_dump_json(exclude_unset=True)],
+                [sys.executable, "-c", SERVER_CODE, "serve", "--log-level", "warning"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
