@@ -12,9 +12,10 @@ from assay.review import (
     item_labels,
     mark_gold,
     unmark_gold,
+    update_queue,
 )
 
-from .conftest import BAD, GOOD, Review, later
+from .conftest import BAD, FIELDS, GOOD, Review, later
 
 
 def test_disputed_items_are_settled_by_an_adjudicator_with_a_reason(review: Review) -> None:
@@ -48,6 +49,27 @@ def test_disputed_items_are_settled_by_an_adjudicator_with_a_reason(review: Revi
     assert item.label["fix"] == "Refunds take 5 days."
     with store.write_session() as session, pytest.raises(Conflict, match="resolved already"):
         adjudicate(session, review.queue, judge, item_id, GOOD, "changed my mind")
+
+
+def test_the_schema_that_decides_is_the_queues_as_it_is_now(review: Review) -> None:
+    # The caller's view of the queue may predate a change of its fields: like a
+    # submitted label, an adjudicated or gold label is checked against the schema
+    # as stored when it is written.
+    stale = review.queue
+    with review.store.write_session() as session:
+        update_queue(session, stale, fields=[*FIELDS, {"name": "ok", "type": "boolean"}])
+    review.label("ann", {**GOOD, "ok": True})
+    item_id = review.label("bo", {**BAD, "ok": False}).item_id
+    judge = review.user("judge", "adjudicator")
+    with review.store.write_session() as session:
+        with pytest.raises(InvalidInput, match="field 'ok': is required"):
+            adjudicate(session, stale, judge, item_id, BAD, "bad")
+        item = adjudicate(session, stale, judge, item_id, {**BAD, "ok": False}, "bad")
+        assert item.label is not None
+        assert item.label["ok"] is False
+        with pytest.raises(InvalidInput, match="field 'ok': is required"):
+            mark_gold(session, stale, item_id, GOOD)
+        assert mark_gold(session, stale, item_id, {**GOOD, "ok": True}).gold is not None
 
 
 def test_open_items_need_a_label_and_admins_may_adjudicate(review: Review) -> None:
