@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.settings import Settings
@@ -179,6 +179,35 @@ def test_rule_hits_per_day(project: Project) -> None:
     assert [d.matches for d in errors.per_day] == [0, 0, 2]
     idle = hits["idle"]
     assert (idle.matches, idle.enqueued, idle.last_match_at) == (0, 0, None)
+
+
+def test_rule_hits_count_matches_by_utc_day(project: Project) -> None:
+    project.queue("triage")
+    with project.store.session() as session:
+        rule = create_rule(session, project.id, "errors", "triage", conditions="status == error")
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    times = [
+        datetime(2026, 3, 7, 23, 59, tzinfo=UTC),  # before the three days asked for
+        datetime(2026, 3, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 9, 23, 30, tzinfo=UTC),
+        datetime(2026, 3, 10, 0, 30, tzinfo=UTC),
+        now,
+    ]
+    with project.store.session() as session:
+        session.add_all(
+            RuleMatch(rule_id=rule.id, trace_id=tid(n), enqueued=1, matched_at=at)
+            for n, at in enumerate(times)
+        )
+    with project.store.session() as session:
+        if project.store.dialect == "postgresql":
+            # Days are UTC days whatever the connection's time zone (23:30 UTC is
+            # already the next day in UTC+14).
+            session.execute(text("SET TIME ZONE 'Pacific/Kiritimati'"))
+        (hits,) = rule_hits(session, project.id, days=3, now=now)
+    assert [(d.day.isoformat(), d.matches) for d in hits.per_day] == [
+        ("2026-03-08", 0), ("2026-03-09", 2), ("2026-03-10", 2),
+    ]  # fmt: skip
+    assert (hits.enqueued, hits.last_match_at) == (5, now)
 
 
 RULES_TOML = """

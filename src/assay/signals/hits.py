@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from assay.errors import InvalidInput
 from assay.signals.rules import list_rules
+from assay.store.dialects import utc_day
 from assay.store.models import RuleMatch
 
 
@@ -79,16 +80,17 @@ def rule_hits(
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    # Bucketed in Python: the day of a timestamp is spelled differently on each dialect,
-    # and a rule's matches over a few weeks are few enough to read.
-    buckets: dict[tuple[int, date], int] = {}
-    for rule_id, at in session.execute(
-        select(RuleMatch.rule_id, RuleMatch.matched_at).where(
-            RuleMatch.rule_id.in_(ids), RuleMatch.matched_at >= start
+    # Counted by the database: a catch-all rule matches every trace, so its rows over
+    # a few weeks may be millions.
+    day = utc_day(session.get_bind().dialect.name, RuleMatch.matched_at)
+    buckets: dict[tuple[int, date], int] = {
+        (rule_id, date.fromisoformat(text)): int(count)
+        for rule_id, text, count in session.execute(
+            select(RuleMatch.rule_id, day, func.count())
+            .where(RuleMatch.rule_id.in_(ids), RuleMatch.matched_at >= start)
+            .group_by(RuleMatch.rule_id, day)
         )
-    ):
-        day = _utc(at).date()
-        buckets[(rule_id, day)] = buckets.get((rule_id, day), 0) + 1
+    }
     out = []
     for rule in rules:
         enqueued, last = totals.get(rule.id, (0, None))

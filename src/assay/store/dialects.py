@@ -101,6 +101,17 @@ def json_text_field(dialect_name: str, column: Any, key: str) -> ColumnElement[A
     return func.jsonb_extract_path_text(func.cast(column, postgresql.JSONB), key)
 
 
+def utc_day(dialect_name: str, column: Any) -> ColumnElement[str]:
+    """The UTC calendar day of a :class:`UTCDateTime` column, as ``YYYY-MM-DD`` text.
+
+    SQLite keeps the UTC timestamp as text that starts with the day; PostgreSQL's
+    ``timestamptz`` is turned to UTC first, whatever the session's time zone.
+    """
+    if is_sqlite(dialect_name):
+        return func.substr(column, 1, 10)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+
+
 def json_merge(dialect_name: str, a: Any, b: Any) -> ColumnElement[Any]:
     """Merge two JSON objects stored as text (keys of ``b`` win), as text."""
     if is_sqlite(dialect_name):
