@@ -9,7 +9,7 @@ item: handed out to annotators who have not labelled it, to measure them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +21,7 @@ from assay.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assay.review.context import TraceContext, trace_context
 from assay.review.decision import dump_label
 from assay.review.items import item_annotations, item_row, item_views
-from assay.review.queues import QueueView, lock_queue, require_schema, stored_schema
-from assay.review.schema import LabelSchema
+from assay.review.queues import QueueView, queue_now, require_schema
 from assay.review.views import AnnotationView, ItemView
 from assay.store.models import QueueItem, User, utcnow
 from assay.traces.times import as_utc
@@ -109,7 +108,7 @@ def adjudicate(
     _check_role(session, user)
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason: say why this label is right (it is kept with the item)")
-    label = _schema_now(session, queue).validate(values)
+    label = require_schema(queue_now(session, queue)).validate(values)
     now = as_utc(now) if now is not None else utcnow()
     item = item_row(session, queue.id, item_id, lock=True)
     if item.status == "resolved":
@@ -140,7 +139,7 @@ def mark_gold(
         NotFound: The queue has no such item.
         Conflict: The item is not resolved.
     """
-    gold = _schema_now(session, queue).validate(label) if label is not None else None
+    gold = require_schema(queue_now(session, queue)).validate(label) if label is not None else None
     item = item_row(session, queue.id, item_id, lock=True)
     if item.status != "resolved":
         raise Conflict(f"item {item_id} is {item.status}: only resolved items can be gold")
@@ -159,14 +158,6 @@ def unmark_gold(session: Session, queue: QueueView, item_id: int) -> ItemView:
     item.gold = None
     session.flush()
     return item_views(session, [item])[0]
-
-
-def _schema_now(session: Session, queue: QueueView) -> LabelSchema:
-    """The queue's schema as stored now, not as the caller read it (as :func:`submit`
-    does); the shared lock keeps ``update_queue`` from changing it until this commits.
-    """
-    row = lock_queue(session, queue, shared=True)
-    return require_schema(replace(queue, schema=stored_schema(row)))
 
 
 def _check_role(session: Session, user: UserView) -> None:

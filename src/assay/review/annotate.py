@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from assay.errors import Conflict, InvalidInput
 from assay.review.assign import own_assignment, taken_slots
 from assay.review.decision import load_label, matches, settle
 from assay.review.items import item_row
-from assay.review.queues import QueueView, lock_queue, require_schema, stored_schema
+from assay.review.queues import QueueView, queue_now, require_schema
 from assay.review.views import ItemStatus, Resolution
 from assay.store.models import Annotation, Assignment, QueueItem, utcnow
 from assay.traces.times import as_utc
@@ -98,10 +98,8 @@ def submit(
     comment = _comment(comment)
     seconds = _seconds(seconds)
     now = as_utc(now) if now is not None else utcnow()
-    # Decide by the overlap and schema as they are now, not as the caller read them;
-    # the shared lock keeps update_queue from changing them until this commits.
-    row = lock_queue(session, queue, shared=True)
-    queue = replace(queue, schema=stored_schema(row), overlap=row.overlap)
+    # Decide by the overlap and schema as they are now, not as the caller read them.
+    queue = queue_now(session, queue)
     schema = require_schema(queue)
     normalised = schema.validate(values)
     item = item_row(session, queue.id, item_id, lock=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -232,6 +232,18 @@ def lock_queue(session: Session, queue: QueueView, *, shared: bool = False) -> R
     if row is None:
         raise NotFound(f"review queue {queue.name!r} no longer exists")
     return row
+
+
+def queue_now(session: Session, queue: QueueView) -> QueueView:
+    """``queue`` with its schema and overlap as stored now, not as the caller read
+    them; the shared lock keeps :func:`update_queue` from changing them until the
+    caller's transaction ends.
+
+    Raises:
+        NotFound: The queue no longer exists.
+    """
+    row = lock_queue(session, queue, shared=True)
+    return replace(queue, schema=stored_schema(row), overlap=row.overlap)
 
 
 def stored_schema(row: ReviewQueue) -> LabelSchema:
