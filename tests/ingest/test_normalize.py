@@ -424,6 +424,30 @@ def test_redaction_applies_to_content_attributes_events_and_resource(
     assert batch.nbytes > 0
 
 
+def test_redaction_of_a_request_touches_only_the_spans_with_something_to_redact(
+    config: ProjectConfig,
+) -> None:
+    # Each span is redacted, or kept byte for byte, on its own account; the ids read
+    # from attributes (a user id may be an e-mail address) are redacted too.
+    spans = [
+        genai_llm_span(prompt="hello there", completion="hi"),
+        genai_llm_span(prompt="plain", completion="ok", attributes={"user.id": "jane@example.com"}),
+        genai_llm_span(prompt="what is 2+2?", completion="4"),
+        genai_llm_span(
+            prompt="card 4111 1111 1111 1111",
+            completion="noted",
+            attributes={"session.id": "call 555 123 4567"},
+        ),
+        genai_llm_span(prompt="bye", completion="bye"),
+    ]
+    rows = normalize(spans, config).rows
+    assert [r["user_id"] for r in rows] == [None, "[REDACTED:email]", None, None, None]
+    assert rows[3]["session_id"] == "call [REDACTED:phone]"
+    assert "[REDACTED:card]" in rows[3]["input"]
+    clean = normalize([spans[i] for i in (0, 2, 4)], config).rows
+    assert [rows[i] for i in (0, 2, 4)] == clean
+
+
 def test_no_redaction_keeps_everything(config: ProjectConfig) -> None:
     off = ProjectConfig(1, config.slice_keys, Redactor(RedactionConfig(builtins=[])))
     row = one([genai_llm_span(prompt="I am jane@example.com")], off)
