@@ -448,6 +448,30 @@ def test_redaction_of_a_request_touches_only_the_spans_with_something_to_redact(
     assert [rows[i] for i in (0, 2, 4)] == clean
 
 
+def test_span_names_and_error_descriptions_are_redacted(config: ProjectConfig) -> None:
+    # An exception message quoting its input, a URL in a client span's name.
+    long_name = "x" * 495 + " jane@example.com"
+    rows = normalize(
+        [
+            make_span(
+                "GET /users/jane@example.com",
+                status="error",
+                status_message="ValueError: no account for call 555 123 4567",
+            ),
+            make_span(long_name, status="error", status_message="timed out"),
+            make_span("retrieve", status="error", status_message="plain failure"),
+        ],
+        config,
+    ).rows
+    assert rows[0]["name"] == "GET /users/[REDACTED:email]"
+    assert rows[0]["status_message"] == "ValueError: no account for call [REDACTED:phone]"
+    # Redacted before it is cut to 500 characters: half an address is still personal.
+    assert "jane" not in rows[1]["name"]
+    assert len(rows[1]["name"]) == 500
+    assert rows[2]["name"] == "retrieve"
+    assert rows[2]["status_message"] == "plain failure"
+
+
 def test_no_redaction_keeps_everything(config: ProjectConfig) -> None:
     off = ProjectConfig(1, config.slice_keys, Redactor(RedactionConfig(builtins=[])))
     row = one([genai_llm_span(prompt="I am jane@example.com")], off)

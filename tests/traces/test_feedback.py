@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assay.errors import InvalidInput
+from assay.projects.service import update_project_settings
+from assay.redaction import RedactionConfig
 from assay.store.models import Feedback
 from assay.testing.otlp import IdFactory, make_span
 from assay.traces import list_feedback, record_feedback
@@ -164,3 +166,34 @@ def test_feedback_stays_in_its_project(ingest: Ingest, other: Ingest) -> None:
         assert list_feedback(session, other.project_id).items == []
         assert list_feedback(session, other.project_id, trace_id=theirs).items == []
         assert [f.id for f in list_feedback(session, ingest.project_id).items] == [mine.id]
+
+
+def test_text_values_and_comments_are_redacted_by_the_projects_rules(ingest: Ingest) -> None:
+    # The same rules as feedback sent as a span event: the end user's words are
+    # personal data whichever way they arrive.
+    trace_id = ids.trace_id().hex()
+    with ingest.store.session() as session:
+        text = record_feedback(
+            session,
+            ingest.project_id,
+            trace_id,
+            "correction",
+            "write to jane@example.com instead",
+            comment="call me on 555 123 4567",
+        )
+        number = record_feedback(
+            session, ingest.project_id, trace_id, "rating", 5551234567, comment="fine"
+        )
+        session.commit()
+    assert text.value_text == "write to [REDACTED:email] instead"
+    assert text.comment == "call me on [REDACTED:phone]"
+    assert (number.value_num, number.comment) == (5551234567.0, "fine")
+    with ingest.store.session() as session:
+        stored_text = {f.comment for f in list_feedback(session, ingest.project_id).items}
+        update_project_settings(session, ingest.project_id, redaction=RedactionConfig(builtins=[]))
+        session.commit()
+        kept = record_feedback(
+            session, ingest.project_id, trace_id, "note", "x", comment="jane@example.com"
+        )
+    assert stored_text == {"call me on [REDACTED:phone]", "fine"}
+    assert kept.comment == "jane@example.com"

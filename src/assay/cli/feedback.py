@@ -71,7 +71,10 @@ def add(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Record feedback on a trace, which need not have arrived yet."""
+    """Record feedback on a trace, which need not have arrived yet.
+
+    A text VALUE and the comment are redacted by the project's rules.
+    """
     parsed = parse_value(value, as_text=as_text)
     with open_store(ctx, db) as store, store.write_session() as session:
         view = record_feedback(

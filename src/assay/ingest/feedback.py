@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.errors import InvalidInput
+from assay.redaction import Redactor
 
 FEEDBACK_EVENT = "assay.feedback"
 NAME_KEY = "assay.feedback.name"
@@ -131,3 +132,22 @@ def feedback_from_event(attributes: dict[str, Any], time_ns: int) -> dict[str, A
         "source": source,
         "created_at": at,
     }
+
+
+def redact_feedback(
+    value_num: float | None, value_text: str | None, comment: str | None, redactor: Redactor
+) -> tuple[str | None, str | None]:
+    """A feedback's text value and comment with the project's redaction applied.
+
+    A text value (a label, a corrected answer) and a comment are the end user's words;
+    a number's text form (``true``) is left as it is. Every way feedback arrives goes
+    through here, so a comment is redacted alike whether it came as a span event or
+    through the API.
+    """
+    if not redactor.active:
+        return value_text, comment
+    if value_text is not None and value_num is None:
+        value_text = redactor.text(value_text)
+    if comment:
+        comment = redactor.text(comment)
+    return value_text, comment

@@ -15,7 +15,7 @@ import orjson
 from assay.errors import InvalidInput
 from assay.ingest import conventions as conv
 from assay.ingest.attributes import to_dict
-from assay.ingest.feedback import FEEDBACK_EVENT, feedback_from_event
+from assay.ingest.feedback import FEEDBACK_EVENT, feedback_from_event, redact_feedback
 from assay.ingest.messages import CONTENT_EVENTS
 from assay.ingest.pricing import PriceTable
 from assay.projects.service import ProjectConfig
@@ -144,11 +144,9 @@ def _feedback(
             if len(batch.errors) < 5:
                 batch.errors.append(f"span {row['name']!r}: feedback event: {exc}")
             continue
-        if redactor.active:
-            if fb["value_text"] is not None and fb["value_num"] is None:
-                fb["value_text"] = redactor.text(fb["value_text"])
-            if fb["comment"]:
-                fb["comment"] = redactor.text(fb["comment"])
+        fb["value_text"], fb["comment"] = redact_feedback(
+            fb["value_num"], fb["value_text"], fb["comment"], redactor
+        )
         fb.update(project_id=row["project_id"], trace_id=row["trace_id"], span_id=row["span_id"])
         batch.feedback.append(fb)
         batch.nbytes += 200 + len(fb["value_text"] or "") + len(fb["comment"] or "")
@@ -208,13 +206,20 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
                     cost = prices.cost(model, prompt_tokens, completion_tokens)
                 input_text = content.input
                 output_text = content.output
+                # Names and error descriptions can hold user data too: an exception
+                # message quoting its input, a URL in a client span's name.
+                name = span.name
+                status_message = span.status.message or None
                 if redact and _needs_redaction(
-                    redactor, input_text, output_text, attrs, kept_events
+                    redactor, (input_text, output_text, name, status_message), attrs, kept_events
                 ):
                     if input_text:
                         input_text = redactor.text(input_text)
                     if output_text:
                         output_text = redactor.text(output_text)
+                    name = redactor.text(name)
+                    if status_message:
+                        status_message = redactor.text(status_message)
                     attrs = {k: redactor.value(v) for k, v in attrs.items()}
                     if kept_events:
                         kept_events = redactor.value(kept_events)
@@ -227,7 +232,7 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
                     "trace_id": trace_id.hex(),
                     "span_id": span_id.hex(),
                     "parent_span_id": parent.hex() if parent and any(parent) else None,
-                    "name": span.name[:500],
+                    "name": name[:500],
                     "kind": kind,
                     "model": model[:200] if model else None,
                     "provider": (conv.provider(attrs) or "")[:100] or None,
@@ -239,7 +244,7 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
                     "start_ns": start,
                     "end_ns": end,
                     "status": status,
-                    "status_message": span.status.message or None,
+                    "status_message": status_message,
                     "session_id": (conv.session_id(attrs) or "")[:200] or None,
                     "user_id": (conv.user_id(attrs) or "")[:200] or None,
                     "attributes": attributes_json,
@@ -276,8 +281,7 @@ def _strings(value: Any, out: list[str]) -> None:
 
 def _needs_redaction(
     redactor: Redactor,
-    input_text: str | None,
-    output_text: str | None,
+    texts: tuple[str | None, ...],
     attrs: dict[str, Any],
     events: list[dict[str, Any]],
 ) -> bool:
@@ -288,11 +292,7 @@ def _needs_redaction(
     cost of a pass per byte; redacting field by field would pay each call's fixed
     cost three or more times a span.
     """
-    strings: list[str] = []
-    if input_text:
-        strings.append(input_text)
-    if output_text:
-        strings.append(output_text)
+    strings = [text for text in texts if text]
     for value in attrs.values():
         _strings(value, strings)
     if events:

@@ -24,8 +24,11 @@ from assay.ingest.feedback import (
     MAX_TEXT,
     check_source,
     check_text,
+    redact_feedback,
     split_value,
 )
+from assay.projects.service import project_config
+from assay.redaction import Redactor
 from assay.store.models import Feedback, Trace
 from assay.traces.cursor import decode_cursor, encode_cursor
 from assay.traces.times import as_utc
@@ -95,8 +98,9 @@ def record_feedback(
     comment: str | None = None,
     span_id: str | None = None,
     source: str = "api",
+    redactor: Redactor | None = None,
 ) -> FeedbackView:
-    """Store feedback on a trace, or on one span of it.
+    """Store feedback on a trace, or on one span of it, redacted by the project's rules.
 
     The trace need not have arrived yet (see the module docstring); the span is not
     checked either, for the same reason.
@@ -111,6 +115,8 @@ def record_feedback(
         comment: Free text.
         span_id: The span, 16 hex digits; the whole trace when None.
         source: Who sends it, 1-20 characters.
+        redactor: The project's redaction (the server passes the one it keeps with
+            the key); read from the store when omitted.
 
     Returns:
         The stored feedback.
@@ -126,6 +132,9 @@ def record_feedback(
     if value is None:
         raise InvalidInput("value: required")
     value_num, value_text = split_value(value)
+    if redactor is None:
+        redactor = project_config(session, project_id).redactor
+    value_text, comment = redact_feedback(value_num, value_text, comment, redactor)
     row = Feedback(
         project_id=project_id,
         trace_id=trace,

@@ -152,6 +152,18 @@ def test_feedback_needs_a_key(client: TestClient, alpha: Project) -> None:
     assert count(client, alpha) == 0
 
 
+def test_comments_and_text_values_are_redacted(client: TestClient, alpha: Project) -> None:
+    response = post(client, alpha, value="it is jane@example.com", comment="ring 555 123 4567")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["value_text"], body["comment"]) == (
+        "it is [REDACTED:email]",
+        "ring [REDACTED:phone]",
+    )
+    listed = client.get("/api/v1/feedback", headers=alpha.headers).json()["items"]
+    assert "jane@example.com" not in str(listed)
+
+
 def test_feedback_span_events_through_the_receiver(client: TestClient, alpha: Project) -> None:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceResponse,

@@ -89,7 +89,8 @@ def post_feedback(body: FeedbackIn, project: ApiProject, state: State) -> Feedba
     """Record feedback on a trace of the key's project.
 
     The trace need not have arrived yet; a malformed field is refused with 400 (or
-    422 for a wrong type) naming it, and nothing is stored.
+    422 for a wrong type) naming it, and nothing is stored. A text value and the
+    comment are redacted by the project's rules before they are stored.
     """
     with state.store.write_session() as session:
         view = record_feedback(
@@ -101,6 +102,7 @@ def post_feedback(body: FeedbackIn, project: ApiProject, state: State) -> Feedba
             comment=body.comment,
             span_id=body.span_id,
             source=body.source,
+            redactor=project.redactor,
         )
     return FeedbackOut.model_validate(view)
 
