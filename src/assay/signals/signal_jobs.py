@@ -60,6 +60,13 @@ class RouteOutcome:
     matched: int = 0
     enqueued: int = 0
 
+    def __add__(self, other: RouteOutcome) -> RouteOutcome:
+        return RouteOutcome(
+            self.signals + other.signals,
+            self.matched + other.matched,
+            self.enqueued + other.enqueued,
+        )
+
 
 @dataclass(frozen=True)
 class SignalJobs:
@@ -96,15 +103,8 @@ class SignalJobs:
 
     def run_routes(self, jobs: Sequence[ClaimedJob]) -> RouteOutcome:
         """Store ``edit_distance`` signals and route the traces of ``jobs``."""
-        total = RouteOutcome()
-        for project_id, group in _by_project(jobs).items():
-            done = self._route_group(project_id, group)
-            total = RouteOutcome(
-                total.signals + done.signals,
-                total.matched + done.matched,
-                total.enqueued + done.enqueued,
-            )
-        return total
+        groups = _by_project(jobs).items()
+        return sum((self._route_group(pid, group) for pid, group in groups), RouteOutcome())
 
     def _read(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in a read transaction (on SQLite it takes no write lock)."""
@@ -218,12 +218,7 @@ class SignalJobs:
                 self.fail(jobs[0], f"{type(exc).__name__}: {exc}")
                 return RouteOutcome()
             # One bad trace must not hold back the others: route them one by one.
-            outcomes = [self._route_group(project_id, [job]) for job in jobs]
-            return RouteOutcome(
-                sum(o.signals for o in outcomes),
-                sum(o.matched for o in outcomes),
-                sum(o.enqueued for o in outcomes),
-            )
+            return sum((self._route_group(project_id, [job]) for job in jobs), RouteOutcome())
         return RouteOutcome(signals, routed.matched, routed.enqueued)
 
 
