@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -256,6 +257,27 @@ def test_stop_writes_what_is_queued(store: Store, project: ProjectConfig) -> Non
     # batch_bytes=200 fits one 150-byte request per transaction.
     assert writer.stats["batches"] == 4
     assert span_count(store) == 4
+
+
+def test_occupied_time_counts_only_while_requests_are_in_flight(writer: Writer) -> None:
+    # The background worker divides its growth by the time passed to tell a
+    # saturating burst from traffic with idle gaps.
+    assert writer.occupied_s() == 0.0
+    first = writer.reserve(100)
+    second = writer.reserve(100)
+    time.sleep(0.02)
+    during = writer.occupied_s()
+    assert during >= 0.02
+    first.release()
+    assert writer.occupied_s() >= during  # still in flight: the second request
+    second.release()
+    after = writer.occupied_s()
+    time.sleep(0.02)
+    assert writer.occupied_s() == after  # idle: the counter stands still
+    third = writer.reserve(100)
+    time.sleep(0.01)
+    assert writer.occupied_s() >= after + 0.01
+    third.release()
 
 
 def test_busy_while_requests_wait_and_for_a_while_after_a_commit(

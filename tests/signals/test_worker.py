@@ -181,6 +181,29 @@ class _Rests(threading.Event):
         return False
 
 
+class _Load:
+    """Ingest as the worker sees it: busy or not, and saturated for ``saturated_probes``
+    more looks (each look at a saturated ingest finds it was occupied throughout)."""
+
+    def __init__(self, busy: bool, saturated_probes: int = 0) -> None:
+        self.is_busy = busy
+        self.saturated_probes = saturated_probes
+        self.asked = 0
+        self.looks = 0
+        self._occupied = 0.0
+
+    def busy(self) -> bool:
+        self.asked += 1
+        return self.is_busy
+
+    def occupied_s(self) -> float:
+        self.looks += 1
+        if self.looks % 2 == 0 and self.saturated_probes:  # a probe's second look
+            self.saturated_probes -= 1
+            self._occupied += 3600.0
+        return self._occupied
+
+
 @pytest.mark.parametrize("ingest_busy", [True, False])
 def test_the_worker_gives_way_while_ingest_is_busy(
     project: Project, settings: Settings, ingest_busy: bool
@@ -190,23 +213,51 @@ def test_the_worker_gives_way_while_ingest_is_busy(
         project.trace(n, session_id="s", status="error")
     with project.store.session() as session:
         create_rule(session, project.id, "errors", "triage", conditions="status == error")
-    asked: list[bool] = []
-
-    def busy() -> bool:
-        asked.append(True)
-        return ingest_busy
-
+    load = _Load(ingest_busy)
     stop = _Rests()
-    report = Worker(project.store, settings, yield_to=busy).run_once(stop)
+    report = Worker(project.store, settings, yield_to=load).run_once(stop)
     # The work is done either way; only the pace differs.
     assert report.traces == 3
     assert sorted(_queue_items(project)) == [tid(0), tid(1), tid(2)]
-    assert asked  # asked after each step: the scans and each batch of jobs
+    assert load.asked  # asked after each step: the scans and each batch of jobs
     if ingest_busy:
-        assert len(stop.rests) == len(asked)
-        assert all(0 < rest <= 5.0 for rest in stop.rests)
+        # Busy but not saturated: one rest a step (a sixth of the time), and one
+        # look at whether ingest is saturated after it.
+        rests = [r for r in stop.rests if r != worker_module.SATURATION_PROBE_S]
+        assert len(rests) == load.asked
+        assert all(0 < rest <= 5.0 for rest in rests)
+        assert stop.rests.count(worker_module.SATURATION_PROBE_S) == load.asked
     else:
         assert stop.rests == []
+        assert load.looks == 0
+
+
+def test_the_worker_rests_on_while_ingest_is_saturated(
+    project: Project, settings: Settings
+) -> None:
+    project.trace(0)
+    load = _Load(busy=True, saturated_probes=3)
+    stop = _Rests()
+    worker = Worker(project.store, settings, yield_to=load)
+    worker._stop = stop
+    worker._paced(lambda report: None, WorkerReport())
+    # The short rest, three probes that found ingest saturated, one that did not.
+    assert stop.rests[1:] == [worker_module.SATURATION_PROBE_S] * 4
+    assert load.saturated_probes == 0
+
+
+def test_a_saturated_ingest_holds_the_worker_back_for_a_bounded_time(
+    project: Project, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # However long a burst lasts, the worker takes a step every MAX_YIELD_S.
+    monkeypatch.setattr(worker_module, "MAX_YIELD_S", 0.05)
+    monkeypatch.setattr(worker_module, "SATURATION_PROBE_S", 0.01)
+    load = _Load(busy=True, saturated_probes=10**9)
+    worker = Worker(project.store, settings, yield_to=load)
+    worker._stop = threading.Event()
+    worker._paced(lambda report: None, WorkerReport())  # returns: no hang
+    probes = 10**9 - load.saturated_probes
+    assert 1 <= probes <= 5  # it rested on, for 0.05 s at most
 
 
 def test_a_worker_far_behind_stops_giving_way(
@@ -218,11 +269,11 @@ def test_a_worker_far_behind_stops_giving_way(
     project.traces(range(4))
     stop = _Rests()
     monkeypatch.setattr(worker_module, "YIELD_BACKLOG", 3)
-    report = Worker(project.store, settings, yield_to=lambda: True).run_once(stop)
+    report = Worker(project.store, settings, yield_to=_Load(busy=True)).run_once(stop)
     assert report.traces == 1  # three more are waiting beyond the cursor
     assert stop.rests == []
     monkeypatch.setattr(worker_module, "YIELD_BACKLOG", 4)
-    report = Worker(project.store, settings, yield_to=lambda: True).run_once(stop)
+    report = Worker(project.store, settings, yield_to=_Load(busy=True)).run_once(stop)
     assert report.traces == 1  # two waiting: under the bound, so it rests again
     assert stop.rests
 

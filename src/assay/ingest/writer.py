@@ -102,6 +102,8 @@ class Writer:
         self._statements = Statements(store.dialect)
         self.stats = {"batches": 0, "spans": 0, "rejected_overload": 0}
         self._wrote_at = -math.inf
+        self._occupied = 0.0
+        self._occupied_from = 0.0
 
     # -- admission -------------------------------------------------------------
 
@@ -122,16 +124,31 @@ class Writer:
             if self._used and self._used + nbytes > self.queue_bytes:
                 self.stats["rejected_overload"] += 1
                 raise Overloaded("ingest queue is full; retry later", retry_after=1)
+            if not self._used and nbytes:
+                self._occupied_from = time.monotonic()
             self._used += nbytes
 
     def _release(self, nbytes: int) -> None:
         with self._lock:
+            was_used = self._used
             self._used -= nbytes
+            if was_used and not self._used:
+                self._occupied += time.monotonic() - self._occupied_from
 
     def busy(self, within_s: float = BUSY_WINDOW_S) -> bool:
         """Whether requests are waiting or a group commit ended in the last ``within_s``
         seconds: background work in the same process gives way while it is."""
         return bool(self._used) or time.monotonic() - self._wrote_at < within_s
+
+    def occupied_s(self) -> float:
+        """Seconds so far during which requests were in flight (admitted, not yet
+        answered), like a CPU time counter: the change over an interval, divided by
+        the interval, is how loaded ingest was. Background work uses it to tell a
+        saturating burst from traffic that leaves ingest idle between requests."""
+        with self._lock:
+            if self._used:
+                return self._occupied + time.monotonic() - self._occupied_from
+            return self._occupied
 
     @property
     def queued_bytes(self) -> int:

@@ -63,7 +63,7 @@ def create_app(
         if settings.ingest_workers:
             state.pool = NormalizePool(settings.ingest_workers, settings.prices_file)
         if worker:
-            state.worker = BackgroundWorker(the_store, settings, yield_to=state.writer.busy)
+            state.worker = BackgroundWorker(the_store, settings, yield_to=state.writer)
             state.worker.start()
         try:
             yield

@@ -34,7 +34,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -79,11 +79,17 @@ YIELD_RATIO = 5.0
 """While the process has more urgent work, a worker rests this many times as long
 as its last step took (see :class:`Worker`)."""
 MAX_YIELD_S = 5.0
-"""The longest such rest."""
+"""The longest rest after one step, however saturated ingest stays."""
+SATURATED = 0.8
+"""Ingest with requests in flight this fraction of the time or more is saturated: a
+burst that takes all the server has. The worker then rests on, up to
+:data:`MAX_YIELD_S` a step."""
+SATURATION_PROBE_S = 0.25
+"""How often a resting worker looks again at whether ingest is still saturated."""
 YIELD_BACKLOG = 50_000
-"""A worker this many traces behind stops giving way: under traffic it cannot follow
-at a sixth of the time, resting would let it fall behind without end. 50,000 traces
-are about 20 s of a worker's full speed on two cores."""
+"""A worker this many traces behind stops giving way: under traffic that keeps
+ingest saturated, resting would let it fall behind without end. 50,000 traces are
+about 20 s of a worker's full speed on two cores."""
 MAX_ROUNDS = 20
 """Most job batches one pass claims, so a long backlog of jobs does not hold off the
 next scan of new traces."""
@@ -139,6 +145,19 @@ class WorkerReport:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+class IngestLoad(Protocol):
+    """How busy the ingest is that a worker shares its process with (the server's
+    :class:`~assay.ingest.writer.Writer`)."""
+
+    def busy(self) -> bool:
+        """Whether requests are in flight or a commit ended a moment ago."""
+        ...
+
+    def occupied_s(self) -> float:
+        """Seconds so far during which requests were in flight."""
+        ...
+
+
 def default_worker_id() -> str:
     """``host:pid:random``: tells workers apart in ``jobs.claimed_by``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -156,12 +175,13 @@ class Worker:
         settings: Thresholds, batch sizes, the judge API key; defaults if omitted.
         worker_id: Who claims jobs (default: host, pid and a random suffix).
         clock: The current time (for tests); ``datetime.now(UTC)`` by default.
-        yield_to: Says whether more urgent work shares the process (the server's
-            ingest writer has been busy). While it does, the worker rests
-            :data:`YIELD_RATIO` times as long as each step took, so it takes at most
-            a sixth of the time: acknowledging spans comes first, and the worker
-            catches up when the burst is over. A worker :data:`YIELD_BACKLOG`
-            traces behind gives way no more.
+        yield_to: The ingest that shares the process, which comes first. While it
+            is busy, the worker rests :data:`YIELD_RATIO` times as long as each
+            step took, so it takes at most a sixth of the time. While ingest is
+            saturated (requests in flight :data:`SATURATED` of the time), it rests
+            on, up to :data:`MAX_YIELD_S` after each step: a burst goes in at the
+            rate the server has without the worker, which catches up after it. A
+            worker :data:`YIELD_BACKLOG` traces behind gives way no more.
     """
 
     def __init__(
@@ -171,7 +191,7 @@ class Worker:
         worker_id: str | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
-        yield_to: Callable[[], bool] | None = None,
+        yield_to: IngestLoad | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or Settings()
@@ -211,12 +231,29 @@ class Worker:
         """Run one step, then rest if more urgent work is going on (see ``yield_to``)."""
         began = time.monotonic()
         step(report)
-        if self._backlog < YIELD_BACKLOG and self._yield_to is not None and self._yield_to():
-            rest = min(MAX_YIELD_S, YIELD_RATIO * (time.monotonic() - began))
-            if self._stop is not None:
-                self._stop.wait(rest)
-            else:
-                time.sleep(rest)
+        load = self._yield_to
+        if load is None or self._backlog >= YIELD_BACKLOG or not load.busy():
+            return
+        ended = time.monotonic()
+        if self._rest(min(MAX_YIELD_S, YIELD_RATIO * (ended - began))):
+            return
+        # Resting a sixth of the time still took ~20% of a burst's rate (the worker's
+        # steps hold the GIL and SQLite's write lock while they run), so while
+        # ingest stays saturated the worker waits for the burst to end.
+        while time.monotonic() - ended < MAX_YIELD_S:
+            probe_began, occupied = time.monotonic(), load.occupied_s()
+            if self._rest(SATURATION_PROBE_S):
+                return
+            grew = load.occupied_s() - occupied
+            if not (grew > 0 and grew >= SATURATED * (time.monotonic() - probe_began)):
+                return
+
+    def _rest(self, seconds: float) -> bool:
+        """Sleep ``seconds``; whether the worker was asked to stop meanwhile."""
+        if self._stop is not None:
+            return self._stop.wait(seconds)
+        time.sleep(seconds)
+        return False
 
     def run(self, stop: threading.Event, interval: float | None = None) -> None:
         """Pass after pass until ``stop`` is set; rest ``interval`` seconds after an
@@ -468,7 +505,7 @@ class BackgroundWorker:
         settings: Settings,
         worker_id: str | None = None,
         *,
-        yield_to: Callable[[], bool] | None = None,
+        yield_to: IngestLoad | None = None,
     ) -> None:
         self.worker = Worker(store, settings, worker_id, yield_to=yield_to)
         self._stop = threading.Event()
