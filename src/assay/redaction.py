@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
 
@@ -252,16 +253,16 @@ class _Scanner:
 
     def hits(self, text: str) -> bool:
         """Whether any candidate pattern occurs in ``text``."""
+        return self.hits_bytes(text.encode("utf-8", "surrogatepass"))
+
+    def hits_bytes(self, data: bytes) -> bool:
+        """Whether any candidate pattern occurs in ``data`` (UTF-8 text)."""
         # A scratch space per thread: Hyperscan's are not to be shared while scanning.
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._scratch.clone()
         try:
-            self._db.scan(
-                text.encode("utf-8", "surrogatepass"),
-                match_event_handler=_stop,
-                scratch=scratch,
-            )
+            self._db.scan(data, match_event_handler=_stop, scratch=scratch)
         except hyperscan.ScanTerminated:
             return True
         return False
@@ -269,6 +270,11 @@ class _Scanner:
 
 def _stop(*_: Any) -> bool:
     return True  # the first match answers the question: stop scanning
+
+
+SCAN_GROUP = 8
+"""Texts scanned at once by :meth:`Redactor.candidates`. About 2-4% of chat spans hold
+a candidate, so most groups of eight are cleared by one scan."""
 
 
 @cache
@@ -302,6 +308,32 @@ class Redactor:
         return bool(
             self._bearer or self._keys or self._email or self._phone or self._card or self._patterns
         )
+
+    @property
+    def prescan_decides(self) -> bool:
+        """Whether the built-in rules' pre-scan alone tells text with nothing to
+        redact: true unless the project has patterns of its own, which have none."""
+        return not self._patterns
+
+    def candidates(self, texts: Sequence[bytes]) -> list[int]:
+        """Indexes of ``texts`` (UTF-8, each a span's strings joined by NULs) in
+        which the built-in rules' pre-scan finds something; redacting the others
+        would change nothing (given :attr:`prescan_decides`).
+
+        Texts are scanned :data:`SCAN_GROUP` at a time, NUL-joined, and a group with
+        a candidate is scanned text by text: each scan lets go of the GIL and waits
+        to take it back, and most groups have no candidate. No candidate pattern
+        matches a NUL, so a group has one exactly when one of its texts has.
+        """
+        scanner = self._scanner
+        if scanner is None:
+            return []
+        found: list[int] = []
+        for first in range(0, len(texts), SCAN_GROUP):
+            group = texts[first : first + SCAN_GROUP]
+            if scanner.hits_bytes(b"\x00".join(group)):
+                found += [first + i for i, text in enumerate(group) if scanner.hits_bytes(text)]
+        return found
 
     def may_change(self, value: str) -> bool:
         """Whether redacting ``value`` may change it; False means it certainly would not.

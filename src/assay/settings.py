@@ -83,6 +83,14 @@ class Settings(BaseSettings):
             "normalise in the server process. See bench/README.md for measured rates."
         ),
     )
+    ingest_compiled: bool = Field(
+        default=True,
+        description=(
+            "Decode OTLP protobuf traces with the compiled decoder when it is built "
+            "(it is when a C compiler was there at install); false: the Python path "
+            "only. Both store the same rows."
+        ),
+    )
     prices_file: Path | None = Field(
         default=None,
         description=(

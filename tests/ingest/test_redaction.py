@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assay.redaction import BUILTINS, BuiltinName, RedactionConfig, RedactionPattern, Redactor
+from assay.redaction import (
+    BUILTINS,
+    SCAN_GROUP,
+    BuiltinName,
+    RedactionConfig,
+    RedactionPattern,
+    Redactor,
+)
 
 ALL = Redactor(RedactionConfig())
 
@@ -321,3 +328,34 @@ def test_may_change_with_user_patterns_only() -> None:
 def test_may_change_on_the_negative_examples() -> None:
     for text in ["a bearer token", "the 2019-2024 range", "task_ak_not_a_real_key_at_all_here"]:
         assert not ALL.may_change(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(PIECES), max_size=6).map("".join), max_size=3 * SCAN_GROUP
+    ),
+    builtins=st.sets(st.sampled_from(BUILTINS), min_size=1),
+)
+def test_candidates_are_the_texts_the_pre_scan_finds_something_in(
+    texts: list[str], builtins: set[BuiltinName]
+) -> None:
+    # The compiled ingest path sends exactly these spans to the Python path, which
+    # redacts them; a text left out would be stored unredacted.
+    redactor = Redactor(RedactionConfig(builtins=sorted(builtins)))
+    blobs = [text.encode() for text in texts]
+    found = redactor.candidates(blobs)
+    assert redactor._scanner is not None
+    assert found == [i for i, blob in enumerate(blobs) if redactor._scanner.hits_bytes(blob)]
+    # A candidate need not change (may_change answers that), but every text that
+    # would change is a candidate.
+    assert {i for i, text in enumerate(texts) if redactor.may_change(text)} <= set(found)
+
+
+def test_candidates_without_builtins_and_the_pre_scan_with_user_patterns() -> None:
+    pattern = RedactionPattern(name="ticket", regex=r"TICKET-\d+")
+    patterns_only = Redactor(RedactionConfig(builtins=[], patterns=[pattern]))
+    assert patterns_only.candidates([b"jane@example.com"]) == []
+    assert not patterns_only.prescan_decides  # its patterns have no pre-scan
+    assert ALL.prescan_decides
+    assert ALL.candidates([b"clean", b"mail jane@example.com", b"also clean"]) == [1]

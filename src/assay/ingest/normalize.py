@@ -93,7 +93,11 @@ NEVER_REDACT = frozenset(
 
 
 def _resource_info(resource: Any, config: ProjectConfig) -> ResourceInfo:
-    attrs = to_dict(resource.attributes)
+    return resource_info(to_dict(resource.attributes), config)
+
+
+def resource_info(attrs: dict[str, Any], config: ProjectConfig) -> ResourceInfo:
+    """What spans take from their resource's attributes, redacted by the project's rules."""
     if config.redactor.active:
         attrs = {k: v if k in NEVER_REDACT else config.redactor.value(v) for k, v in attrs.items()}
     release = attrs.get("assay.release") or attrs.get("service.version")
@@ -159,113 +163,110 @@ def normalize_traces(request: Any, config: ProjectConfig, prices: PriceTable) ->
     are kept, as OTLP partial success prescribes.
     """
     batch = SpanBatch()
-    project_id = config.project_id
-    redactor = config.redactor
-    redact = redactor.active
-    slice_keys = config.slice_keys
     for resource_spans in request.resource_spans:
         info = _resource_info(resource_spans.resource, config)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                trace_id = span.trace_id
-                span_id = span.span_id
-                if (
-                    len(trace_id) != 16
-                    or len(span_id) != 8
-                    or not any(trace_id)
-                    or not any(span_id)
-                ):
-                    _reject(
-                        batch,
-                        f"span {span.name!r}: trace_id must be 16 bytes and span_id 8 bytes, "
-                        "not all zero",
-                    )
-                    continue
-                start = span.start_time_unix_nano
-                end = max(span.end_time_unix_nano, start)
-                if end > MAX_TIME_NS:
-                    _reject(batch, f"span {span.name!r}: {TIME_RANGE_ERROR}")
-                    continue
-                attrs = to_dict(span.attributes)
-                # The few keys that need a prefix test (flattened messages, slices),
-                # found in one pass so the rest of the work looks keys up directly.
-                special = [k for k in attrs if k.startswith(SPECIAL_PREFIXES)]
-                kept_events, content_events, feedback_events = (
-                    _events(span) if span.events else ([], [], [])
-                )
-                kind = conv.kind(attrs)
-                flat = conv.flat_prefixes(special) if special else NO_PREFIXES
-                content = conv.content(attrs, kind, content_events, flat)
-                used = content.used
-                if used:
-                    conv.drop_used(attrs, used, special)
-                model = conv.model(attrs)
-                prompt_tokens, completion_tokens = conv.tokens(attrs)
-                cost = conv.reported_cost(attrs)
-                if cost is None:
-                    cost = prices.cost(model, prompt_tokens, completion_tokens)
-                input_text = content.input
-                output_text = content.output
-                # Names and error descriptions can hold user data too: an exception
-                # message quoting its input, a URL in a client span's name.
-                name = span.name
-                status_message = span.status.message or None
-                if redact and _needs_redaction(
-                    redactor, (input_text, output_text, name, status_message), attrs, kept_events
-                ):
-                    if input_text:
-                        input_text = redactor.text(input_text)
-                    if output_text:
-                        output_text = redactor.text(output_text)
-                    name = redactor.text(name)
-                    if status_message:
-                        status_message = redactor.text(status_message)
-                    attrs = {k: redactor.value(v) for k, v in attrs.items()}
-                    if kept_events:
-                        kept_events = redactor.value(kept_events)
-                attributes_json = orjson.dumps(attrs).decode()
-                events_json = orjson.dumps(kept_events).decode() if kept_events else "[]"
-                status = STATUS.get(span.status.code, "unset")
-                parent = span.parent_span_id
-                row = {
-                    "project_id": project_id,
-                    "trace_id": trace_id.hex(),
-                    "span_id": span_id.hex(),
-                    "parent_span_id": parent.hex() if parent and any(parent) else None,
-                    "name": name[:500],
-                    "kind": kind,
-                    "model": model[:200] if model else None,
-                    "provider": (conv.provider(attrs) or "")[:100] or None,
-                    "input": input_text,
-                    "output": output_text,
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "cost": cost,
-                    "start_ns": start,
-                    "end_ns": end,
-                    "status": status,
-                    "status_message": status_message,
-                    "session_id": (conv.session_id(attrs) or "")[:200] or None,
-                    "user_id": (conv.user_id(attrs) or "")[:200] or None,
-                    "attributes": attributes_json,
-                    "events": events_json,
-                }
-                batch.rows.append(row)
-                if feedback_events:
-                    _feedback(batch, feedback_events, row, redactor)
-                batch.resources.append(info)
-                span_slices = (
-                    _slices_of(attrs, slice_keys, special) if special or slice_keys else None
-                )
-                batch.slices.append({**info.slices, **span_slices} if span_slices else info.slices)
-                batch.nbytes += (
-                    ROW_OVERHEAD_BYTES
-                    + len(attributes_json)
-                    + len(events_json)
-                    + (len(input_text) if input_text else 0)
-                    + (len(output_text) if output_text else 0)
-                )
+                add_span(batch, span, info, config, prices)
     return batch
+
+
+def add_span(
+    batch: SpanBatch, span: Any, info: ResourceInfo, config: ProjectConfig, prices: PriceTable
+) -> None:
+    """Normalise one OTLP ``Span`` into ``batch`` (or count it as rejected)."""
+    project_id = config.project_id
+    redactor = config.redactor
+    redact = redactor.active
+    slice_keys = config.slice_keys
+    trace_id = span.trace_id
+    span_id = span.span_id
+    if len(trace_id) != 16 or len(span_id) != 8 or not any(trace_id) or not any(span_id):
+        _reject(
+            batch,
+            f"span {span.name!r}: trace_id must be 16 bytes and span_id 8 bytes, not all zero",
+        )
+        return
+    start = span.start_time_unix_nano
+    end = max(span.end_time_unix_nano, start)
+    if end > MAX_TIME_NS:
+        _reject(batch, f"span {span.name!r}: {TIME_RANGE_ERROR}")
+        return
+    attrs = to_dict(span.attributes)
+    # The few keys that need a prefix test (flattened messages, slices),
+    # found in one pass so the rest of the work looks keys up directly.
+    special = [k for k in attrs if k.startswith(SPECIAL_PREFIXES)]
+    kept_events, content_events, feedback_events = _events(span) if span.events else ([], [], [])
+    kind = conv.kind(attrs)
+    flat = conv.flat_prefixes(special) if special else NO_PREFIXES
+    content = conv.content(attrs, kind, content_events, flat)
+    used = content.used
+    if used:
+        conv.drop_used(attrs, used, special)
+    model = conv.model(attrs)
+    prompt_tokens, completion_tokens = conv.tokens(attrs)
+    cost = conv.reported_cost(attrs)
+    if cost is None:
+        cost = prices.cost(model, prompt_tokens, completion_tokens)
+    input_text = content.input
+    output_text = content.output
+    # Names and error descriptions can hold user data too: an exception
+    # message quoting its input, a URL in a client span's name.
+    name = span.name
+    status_message = span.status.message or None
+    if redact and _needs_redaction(
+        redactor, (input_text, output_text, name, status_message), attrs, kept_events
+    ):
+        if input_text:
+            input_text = redactor.text(input_text)
+        if output_text:
+            output_text = redactor.text(output_text)
+        name = redactor.text(name)
+        if status_message:
+            status_message = redactor.text(status_message)
+        attrs = {k: redactor.value(v) for k, v in attrs.items()}
+        if kept_events:
+            kept_events = redactor.value(kept_events)
+    attributes_json = orjson.dumps(attrs).decode()
+    events_json = orjson.dumps(kept_events).decode() if kept_events else "[]"
+    status = STATUS.get(span.status.code, "unset")
+    parent = span.parent_span_id
+    row = {
+        "project_id": project_id,
+        "trace_id": trace_id.hex(),
+        "span_id": span_id.hex(),
+        "parent_span_id": parent.hex() if parent and any(parent) else None,
+        "name": name[:500],
+        "kind": kind,
+        "model": model[:200] if model else None,
+        "provider": (conv.provider(attrs) or "")[:100] or None,
+        "input": input_text,
+        "output": output_text,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "cost": cost,
+        "start_ns": start,
+        "end_ns": end,
+        "status": status,
+        "status_message": status_message,
+        "session_id": (conv.session_id(attrs) or "")[:200] or None,
+        "user_id": (conv.user_id(attrs) or "")[:200] or None,
+        "attributes": attributes_json,
+        "events": events_json,
+    }
+    batch.rows.append(row)
+    if feedback_events:
+        _feedback(batch, feedback_events, row, redactor)
+    batch.resources.append(info)
+    span_slices = _slices_of(attrs, slice_keys, special) if special or slice_keys else None
+    batch.slices.append({**info.slices, **span_slices} if span_slices else info.slices)
+    batch.nbytes += (
+        ROW_OVERHEAD_BYTES
+        + len(attributes_json)
+        + len(events_json)
+        + (len(input_text) if input_text else 0)
+        + (len(output_text) if output_text else 0)
+    )
 
 
 def _strings(value: Any, out: list[str]) -> None:

@@ -19,18 +19,20 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-from assay.ingest.normalize import SpanBatch, normalize_traces
-from assay.ingest.otlp import decode_traces
+from assay.ingest.compiled import normalize_body
+from assay.ingest.normalize import SpanBatch
 from assay.ingest.pricing import PriceTable
 from assay.projects.service import ProjectConfig
 from assay.redaction import RedactionConfig, Redactor
 
 _prices: PriceTable | None = None
+_compiled = True
 
 
-def _init(prices_file: Path | None) -> None:
-    global _prices
+def _init(prices_file: Path | None, compiled: bool) -> None:
+    global _prices, _compiled
     _prices = PriceTable(prices_file)
+    _compiled = compiled
 
 
 @lru_cache(maxsize=256)
@@ -47,7 +49,7 @@ def _normalize(
 ) -> SpanBatch:
     assert _prices is not None, "worker initialiser did not run"
     config = ProjectConfig(project_id, slice_keys, _redactor(redaction_json))
-    return normalize_traces(decode_traces(body, content_type), config, _prices)
+    return normalize_body(body, content_type, config, _prices, compiled=_compiled)
 
 
 class NormalizePool:
@@ -56,15 +58,16 @@ class NormalizePool:
     Args:
         workers: How many processes (at least 1).
         prices_file: The user's price table, loaded once per worker.
+        compiled: Use the compiled decoder when it is built.
     """
 
-    def __init__(self, workers: int, prices_file: Path | None) -> None:
+    def __init__(self, workers: int, prices_file: Path | None, compiled: bool = True) -> None:
         self.workers = workers
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(prices_file,),
+            initargs=(prices_file, compiled),
         )
 
     async def normalize(

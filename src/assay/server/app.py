@@ -61,7 +61,9 @@ def create_app(
         ensure_current(the_store)
         state.writer.start()
         if settings.ingest_workers:
-            state.pool = NormalizePool(settings.ingest_workers, settings.prices_file)
+            state.pool = NormalizePool(
+                settings.ingest_workers, settings.prices_file, settings.ingest_compiled
+            )
         if worker:
             state.worker = BackgroundWorker(the_store, settings, yield_to=state.writer)
             state.worker.start()

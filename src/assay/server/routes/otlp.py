@@ -18,9 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from starlette.concurrency import run_in_threadpool
 
 from assay.errors import PayloadTooLarge
+from assay.ingest.compiled import normalize_body
 from assay.ingest.logs import NOT_CONTENT, LogBatch, normalize_logs
-from assay.ingest.normalize import SpanBatch, normalize_traces
-from assay.ingest.otlp import decode_logs, decode_traces, decompress, encode_response
+from assay.ingest.normalize import SpanBatch
+from assay.ingest.otlp import decode_logs, decompress, encode_response
 from assay.ingest.writer import Reservation
 from assay.server.auth import ApiProject
 from assay.server.state import ServerState, get_state
@@ -89,7 +90,13 @@ async def export_traces(request: Request, project: ApiProject, state: State) -> 
         if state.pool is not None:
             return await state.pool.normalize(body, content_type, project)
         return await anyio.to_thread.run_sync(
-            lambda: normalize_traces(decode_traces(body, content_type), project, state.prices),
+            lambda: normalize_body(
+                body,
+                content_type,
+                project,
+                state.prices,
+                compiled=state.settings.ingest_compiled,
+            ),
             limiter=_decoders(),
         )
 
