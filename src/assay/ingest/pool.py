@@ -1,8 +1,10 @@
 """Decoding and normalising OTLP traces in worker processes.
 
-Normalising is pure Python (~50 us a 2 KB chat span, measured with bench/ingest.py)
-and holds the GIL, so one server process tops out at one core's worth of spans
-whatever the machine has. With ``ASSAY_INGEST_WORKERS=N`` the receiver hands each
+Without the compiled decoder (:mod:`assay.ingest.compiled`), normalising is pure
+Python (~50 us a 2 KB chat span, measured with bench/ingest.py) and holds the GIL,
+so one server process tops out at one core's worth of spans whatever the machine
+has; with it, most of the work runs without the GIL and one process uses the cores
+it has. With ``ASSAY_INGEST_WORKERS=N`` the receiver hands each
 request's (inflated) body to one of N worker processes and gets the normalised rows
 back; the server process keeps HTTP and the single group-commit writer, which is
 what SQLite wants. Rows cross the process boundary pickled (~10 us a span).
