@@ -99,7 +99,7 @@ def normalize_compiled(body: bytes, config: ProjectConfig, prices: PriceTable) -
         return None
     resource_jsons, spans = decoded
     infos = [resource_info(orjson.loads(text), config) for text in resource_jsons]
-    candidates: set[int] = set()
+    to_redact: set[int] = set()
     if scan:
         fast = [k for k, span in enumerate(spans) if span[0] != PYTHON_PATH]
         blobs = [spans[k][_SCAN_BLOB] for k in fast]
@@ -107,7 +107,7 @@ def normalize_compiled(body: bytes, config: ProjectConfig, prices: PriceTable) -
         # the decision the Python path makes, on the same text (a dated model name
         # such as gpt-4o-mini-2024-07-18 is a candidate for a phone number, and
         # nothing to redact).
-        candidates = {
+        to_redact = {
             fast[i]
             for i in redactor.candidates(blobs)
             if redactor.may_change(blobs[i].decode("utf-8"))
@@ -116,7 +116,7 @@ def normalize_compiled(body: bytes, config: ProjectConfig, prices: PriceTable) -
     for k, span in enumerate(spans):
         if span[0] == PYTHON_PATH:
             _, resource_index, start, end = span
-        elif k in candidates:
+        elif k in to_redact:
             resource_index, start, end = span[_RESOURCE_INDEX], span[-2], span[-1]
         else:
             _add_row(batch, span, infos, config, prices)
