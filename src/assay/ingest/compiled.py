@@ -29,7 +29,6 @@ import orjson
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from assay.ingest.normalize import (
-    ROW_OVERHEAD_BYTES,
     ResourceInfo,
     SpanBatch,
     add_span,
@@ -163,7 +162,7 @@ def _add_row(
     ) = span
     if cost is None:
         cost = prices.cost(model, prompt_tokens, completion_tokens)
-    batch.rows.append(
+    batch.add(
         {
             "project_id": config.project_id,
             "trace_id": trace_id,
@@ -186,15 +185,7 @@ def _add_row(
             "user_id": user_id,
             "attributes": attributes_json,
             "events": "[]",
-        }
-    )
-    info = infos[resource_index]
-    batch.resources.append(info)
-    batch.slices.append({**info.slices, **slices} if slices else info.slices)
-    batch.nbytes += (
-        ROW_OVERHEAD_BYTES
-        + len(attributes_json)
-        + 2  # "[]"
-        + (len(input_text) if input_text else 0)
-        + (len(output_text) if output_text else 0)
+        },
+        infos[resource_index],
+        slices,
     )

@@ -58,6 +58,19 @@ class SpanBatch:
     """Feedback rows from ``assay.feedback`` span events; written only for spans
     that are new (a re-sent span brings no second copy)."""
 
+    def add(self, row: dict[str, Any], info: ResourceInfo, slices: dict[str, Any] | None) -> None:
+        """Append one span's row, with its resource and the slices of its own."""
+        self.rows.append(row)
+        self.resources.append(info)
+        self.slices.append({**info.slices, **slices} if slices else info.slices)
+        self.nbytes += (
+            ROW_OVERHEAD_BYTES
+            + len(row["attributes"])
+            + len(row["events"])
+            + len(row["input"] or "")
+            + len(row["output"] or "")
+        )
+
 
 # Times are unsigned 64-bit in OTLP but signed BIGINT in the store: past 2^63 - 1 ns
 # (the year 2262) a time is junk, and would not fit.
@@ -254,19 +267,9 @@ def add_span(
         "attributes": attributes_json,
         "events": events_json,
     }
-    batch.rows.append(row)
+    batch.add(row, info, _slices_of(attrs, slice_keys, special) if special or slice_keys else None)
     if feedback_events:
         _feedback(batch, feedback_events, row, redactor)
-    batch.resources.append(info)
-    span_slices = _slices_of(attrs, slice_keys, special) if special or slice_keys else None
-    batch.slices.append({**info.slices, **span_slices} if span_slices else info.slices)
-    batch.nbytes += (
-        ROW_OVERHEAD_BYTES
-        + len(attributes_json)
-        + len(events_json)
-        + (len(input_text) if input_text else 0)
-        + (len(output_text) if output_text else 0)
-    )
 
 
 def _strings(value: Any, out: list[str]) -> None:
