@@ -42,11 +42,12 @@ _OTLP_BODY: dict[str, Any] = {
 
 @functools.cache
 def _decoders() -> anyio.CapacityLimiter:
-    # Decoding holds the GIL, so many threads add no speed, only requests decoded at
-    # once: each holds its protobuf tree and rows (~4x its body), and every thread
-    # gets a malloc arena of its own. bench/ingest.py, 8 senders on 2 cores: the
-    # default 40 threads peaked at 230 MB RSS; 4 at 161 MB with 4,201 vs 4,370
-    # spans/s; 2 at 171 MB but 3,900 spans/s.
+    # Decoding in Python holds the GIL, so many threads add no speed, only requests
+    # decoded at once: each holds its protobuf tree and rows (~4x its body), and
+    # every thread gets a malloc arena of its own. bench/ingest.py, 8 senders on 2
+    # cores: the default 40 threads peaked at 230 MB RSS; 4 at 161 MB with 4,201 vs
+    # 4,370 spans/s; 2 at 171 MB but 3,900 spans/s. The compiled decoder mostly runs
+    # without the GIL, and two threads a core keep every core decoding.
     return anyio.CapacityLimiter(2 * (os.cpu_count() or 2))
 
 
