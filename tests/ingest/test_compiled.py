@@ -19,11 +19,13 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from google.protobuf.message import DecodeError
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from sqlalchemy import func, select
 
 from assay.errors import InvalidInput
 from assay.ingest import compiled
@@ -31,8 +33,13 @@ from assay.ingest.compiled import PYTHON_PATH, normalize_body, normalize_compile
 from assay.ingest.normalize import SpanBatch, normalize_traces
 from assay.ingest.otlp import decode_traces
 from assay.ingest.pricing import PriceTable
+from assay.projects import create_api_key, create_project
 from assay.projects.service import ProjectConfig
 from assay.redaction import RedactionConfig, RedactionPattern, Redactor
+from assay.server import create_app
+from assay.settings import Settings
+from assay.store import Store
+from assay.store.models import Span as StoredSpan
 from assay.testing.otlp import IdFactory, export_trace_request, genai_llm_span, make_span
 
 from ._otlp_wire import (
@@ -692,6 +699,39 @@ def test_compiled_false_never_calls_the_decoder(monkeypatch: pytest.MonkeyPatch)
     # The stand-in is the decoder normalize_body would call.
     with pytest.raises(AssertionError, match="compiled decoder was called"):
         normalize_body(body, PROTOBUF, CONFIGS["off"], PRICES)
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_the_server_uses_the_decoder_as_the_setting_says(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch, setting: bool
+) -> None:
+    # POST /v1/traces through the app: the setting reaches the decoder, and the
+    # spans are stored either way.
+    calls: list[bytes] = []
+    real_decode = compiled._wire.decode
+
+    class Spy:
+        @staticmethod
+        def decode(body: bytes, slice_keys: Any, scan: bool) -> Any:
+            calls.append(body)
+            return real_decode(body, slice_keys, scan)
+
+    monkeypatch.setattr(compiled, "_wire", Spy())
+    with sqlite_store.session() as session:
+        project_row = create_project(session, "compiled")
+        key = create_api_key(session, project_row.id).secret
+    body = common_request()
+    with TestClient(create_app(Settings(ingest_compiled=setting), sqlite_store)) as client:
+        response = client.post(
+            "/v1/traces",
+            content=body,
+            headers={"Content-Type": PROTOBUF, "Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200
+    assert calls == ([body] if setting else [])
+    spans = ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans
+    with sqlite_store.session() as session:
+        assert session.scalar(select(func.count()).select_from(StoredSpan)) == len(spans)
 
 
 # -- 7. a project's own patterns take the Python path ---------------------------------------
