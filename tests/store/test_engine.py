@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assay.errors import ConfigError
 from assay.store import Store
+from assay.store.dialects import SQLITE_PAGE_SIZE
 from assay.store.engine import make_engine
 from assay.store.models import ApiKey, Project
 
@@ -30,6 +31,29 @@ def test_sqlite_connections_use_wal_and_foreign_keys(sqlite_store: Store):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+
+
+def test_new_sqlite_files_get_the_store_page_size(sqlite_store: Store):
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE
+    assert SQLITE_PAGE_SIZE != 4096  # SQLite's default, so the check above means something
+
+
+def test_an_existing_sqlite_file_keeps_its_page_size(tmp_path: Path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE kept (x)")
+        conn.execute("INSERT INTO kept VALUES (1)")
+    store = Store(f"sqlite:///{path}")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert conn.exec_driver_sql("SELECT x FROM kept").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        store.dispose()
 
 
 def test_sqlite_enforces_foreign_keys(sqlite_store: Store):

@@ -19,6 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+SQLITE_PAGE_SIZE = 16_384
+"""Page size of SQLite files the store creates (see :func:`configure_sqlite`)."""
+
 
 def is_sqlite(engine_or_name: Engine | str) -> bool:
     """Whether an engine (or dialect name) is SQLite."""
@@ -38,6 +41,12 @@ def configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's BEGIN control transactions (pysqlite's own are quirky).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # 16 KiB pages rather than SQLite's 4 KiB default: a span row with its input
+        # and output is ~3 KB, so at 4 KiB most pages held one row and a third of each
+        # was empty, or a row spilled onto overflow pages. 16 KiB pages made the file
+        # a quarter smaller and the writer 30-45% faster (bench/README.md). Only a new
+        # file takes it (before WAL is on); an existing one keeps its page size.
+        cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
