@@ -171,6 +171,103 @@ def test_an_error_anywhere_makes_the_trace_an_error(
     assert (trace.status, trace.error_count) == ("error", 1)
 
 
+def _one_commit(writer: Writer, batches: list[SpanBatch]) -> list[Any]:
+    """Write ``batches`` as one group commit of the writer's thread."""
+    writer.start()
+    try:
+        # Holding the writer's condition keeps its thread from taking the first
+        # request alone, so all are queued when it wakes.
+        with writer._lock:
+            futures = [writer.submit(writer.reserve(1000), spans=b) for b in batches]
+        return [f.result(timeout=30) for f in futures]
+    finally:
+        writer.stop()
+
+
+TRACE_COLUMNS = (
+    "name",
+    "has_root",
+    "start_ns",
+    "end_ns",
+    "status",
+    "model",
+    "input",
+    "output",
+    "span_count",
+    "error_count",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "release_ref",
+    "service_name",
+    "session_id",
+    "user_id",
+    "slices",
+    "resource",
+)
+
+
+def _trace_columns(store: Store, project_id: int, trace_id: bytes) -> dict[str, Any]:
+    with store.session() as session:
+        row = session.scalar(
+            select(Trace).where(Trace.project_id == project_id, Trace.trace_id == trace_id.hex())
+        )
+        assert row is not None
+        return {column: getattr(row, column) for column in TRACE_COLUMNS}
+
+
+@pytest.mark.parametrize(
+    "split",
+    [[[1, 0], [2, 3]], [[3], [0], [1, 2]], [[2], [3, 1, 0]]],
+    ids=["root-in-first", "root-alone-between", "root-last"],
+)
+def test_a_trace_split_across_requests_of_one_commit_is_aggregated_as_one(
+    store: Store, writer: Writer, project: ProjectConfig, split: list[list[int]]
+) -> None:
+    # Each request's trace rows are aggregated before the writer takes it; a trace
+    # that several requests of one commit share must come out as if they were one.
+    ids = IdFactory("split")
+    spans = trace_with_children(3, child=llm_child(ids, status="error"), ids=ids)
+    spans[2] = llm_child(ids, tokens=4)(7, spans[0].trace_id, spans[0].span_id, 5)
+    with store.session() as session:
+        whole = project_config(session, create_project(session, "whole").id)
+    writer.write_now(spans=batch_of([spans[i] for part in split for i in part], whole))
+    results = _one_commit(writer, [batch_of([spans[i] for i in part], project) for part in split])
+    assert [r.spans_inserted for r in results] == [len(part) for part in split]
+    expected = _trace_columns(store, whole.project_id, spans[0].trace_id)
+    assert _trace_columns(store, project.project_id, spans[0].trace_id) == expected
+    assert (expected["span_count"], expected["error_count"], expected["has_root"]) == (4, 2, 1)
+
+
+def test_a_span_in_two_requests_of_one_commit_is_written_once(
+    store: Store, writer: Writer, project: ProjectConfig
+) -> None:
+    ids = IdFactory("twice")
+    root, first, second = trace_with_children(2, child=llm_child(ids, tokens=5), ids=ids)
+    results = _one_commit(
+        writer, [batch_of([root, first], project), batch_of([first, second], project)]
+    )
+    assert [(r.spans_inserted, r.spans_duplicate) for r in results] == [(2, 0), (1, 1)]
+    trace = the_trace(store, root.trace_id)
+    assert (trace.span_count, trace.prompt_tokens) == (3, 10)
+    assert span_count(store) == 3
+
+
+def test_stored_and_new_spans_in_one_commit(
+    store: Store, writer: Writer, project: ProjectConfig
+) -> None:
+    ids = IdFactory("mixed")
+    root, first, second = trace_with_children(2, child=llm_child(ids, tokens=5), ids=ids)
+    other = genai_llm_span(input_tokens=2, output_tokens=1, ids=IdFactory("mixed-other"))
+    writer.write_now(spans=batch_of([root, first], project))
+    results = _one_commit(writer, [batch_of([first, second], project), batch_of([other], project)])
+    assert [(r.spans_inserted, r.spans_duplicate) for r in results] == [(1, 1), (1, 0)]
+    trace = the_trace(store, root.trace_id)
+    assert (trace.span_count, trace.prompt_tokens) == (3, 10)
+    assert the_trace(store, other.trace_id).span_count == 1
+    assert writer.stats["spans"] == 2 + 2  # write_now's two, then the two new ones
+
+
 # -- the thread: group commit, admission, isolation --------------------------------------
 
 

@@ -7,8 +7,10 @@ executed through the driver's executemany (see :class:`ManyStatement`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Table, and_, case, func, select, update
@@ -30,49 +32,137 @@ TRACES: Table = Trace.__table__  # type: ignore[assignment]
 LOGS: Table = SpanLog.__table__  # type: ignore[assignment]
 FEEDBACK: Table = Feedback.__table__  # type: ignore[assignment]
 SpanKey = tuple[int, str, str]
+TraceKey = tuple[int, str]
+
+if TYPE_CHECKING:
+    from assay.ingest.normalize import ResourceInfo, SpanBatch
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the writer needs of one request's spans beyond their rows, worked out
+    before the writer thread takes them (in the request's decoder thread), so the
+    writer's own time, which bounds how fast ingest goes, is spent in the database.
+
+    It holds for the usual case, where every span of the request is new; the
+    writer falls back to working it out from the rows when some were stored before.
+    """
+
+    keys: frozenset[SpanKey]
+    """The (project, trace, span) keys of the request's spans."""
+    traces: dict[TraceKey, dict[str, Any]]
+    """One trace row per trace, aggregated from all of the request's spans."""
+    waiting: tuple[SpanKey, ...]
+    """Model spans with no input or output of their own: their content may have
+    come as log events before them."""
+
+
+def prepare(batch: SpanBatch) -> Prepared:
+    """Work out what the writer needs of ``batch`` beyond its rows (see :class:`Prepared`);
+    kept on the batch, so calling it again is free."""
+    if batch.prepared is None:
+        rows = batch.rows
+        batch.prepared = Prepared(
+            keys=frozenset([(r["project_id"], r["trace_id"], r["span_id"]) for r in rows]),
+            traces={
+                (t["project_id"], t["trace_id"]): t
+                for t in aggregate_traces(rows, batch.resources, batch.slices)
+            },
+            waiting=tuple(_waiting_for_logs(rows)),
+        )
+    return batch.prepared
 
 
 def write_rows(
     conn: Connection,
     st: Statements,
-    span_rows: list[dict[str, Any]],
-    resources: list[Any],
-    slices: list[dict[str, Any]],
+    batches: list[SpanBatch],
     log_rows: list[dict[str, Any]],
     feedback_rows: list[dict[str, Any]] | None = None,
-) -> set[SpanKey]:
-    """Write one batch in the caller's transaction; the keys of the spans that were new.
+) -> set[SpanKey] | None:
+    """Write requests' spans and logs in the caller's transaction.
 
-    Only new spans count towards their trace's aggregates, and only their feedback
-    events are stored, so a re-sent span (an exporter retrying after a timeout) is
-    stored once and counted once.
+    No span may be in ``batches`` twice (the writer keeps one copy). Only new spans
+    count towards their trace's aggregates, and only their feedback events are
+    stored, so a re-sent span (an exporter retrying after a timeout) is stored once
+    and counted once.
+
+    Returns:
+        None when every span was new (the usual case), else the keys of those that were.
     """
-    inserted: set[SpanKey] = set()
-    if span_rows:
-        inserted = st.insert_new_spans(conn, span_rows)
-        fresh = [
-            i
-            for i, row in enumerate(span_rows)
-            if (row["project_id"], row["trace_id"], row["span_id"]) in inserted
+    preps = [prepare(b) for b in batches]
+    span_rows = list(chain.from_iterable(b.rows for b in batches))
+    inserted = st.insert_new_spans(conn, span_rows) if span_rows else None
+    if inserted is None:
+        traces = _merged_traces(batches, preps)
+        waiting: Iterable[SpanKey] = chain.from_iterable(p.waiting for p in preps)
+        fresh_feedback = feedback_rows or []
+    else:
+        fresh_rows: list[dict[str, Any]] = []
+        fresh_res: list[ResourceInfo] = []
+        fresh_slices: list[dict[str, Any]] = []
+        for b in batches:
+            for row, res, sl in zip(b.rows, b.resources, b.slices, strict=True):
+                if (row["project_id"], row["trace_id"], row["span_id"]) in inserted:
+                    fresh_rows.append(row)
+                    fresh_res.append(res)
+                    fresh_slices.append(sl)
+        traces = aggregate_traces(fresh_rows, fresh_res, fresh_slices)
+        waiting = _waiting_for_logs(fresh_rows)
+        fresh_feedback = [
+            fb
+            for fb in feedback_rows or ()
+            if (fb["project_id"], fb["trace_id"], fb["span_id"]) in inserted
         ]
-        traces = aggregate_traces(
-            [span_rows[i] for i in fresh],
-            [resources[i] for i in fresh],
-            [slices[i] for i in fresh],
-        )
-        if traces:
-            st.many(conn, st.upsert_traces, traces).execute(conn, traces)
+    if traces:
+        st.many(conn, st.upsert_traces, traces).execute(conn, traces)
     if log_rows:
         conn.execute(st.insert_logs, log_rows)
-    attach_logs(conn, span_rows, inserted, log_rows)
-    fresh_feedback = [
-        fb
-        for fb in feedback_rows or ()
-        if (fb["project_id"], fb["trace_id"], fb["span_id"]) in inserted
-    ]
+    attach_logs(conn, waiting, log_rows)
     if fresh_feedback:
         conn.execute(FEEDBACK.insert(), fresh_feedback)
     return inserted
+
+
+def _merged_traces(batches: list[SpanBatch], preps: list[Prepared]) -> list[dict[str, Any]]:
+    """The trace rows of several requests whose spans were all new, in key order.
+
+    A trace whose spans came in more than one of the requests (a batching exporter
+    splits traces) is aggregated again from all of its spans, in request order, so
+    the row is the one :func:`aggregate_traces` gives for the requests' rows together.
+    """
+    if len(preps) == 1:
+        return list(preps[0].traces.values())  # already in key order
+    merged: dict[TraceKey, dict[str, Any]] = {}
+    shared: set[TraceKey] = set()
+    for p in preps:
+        for key, row in p.traces.items():
+            if key in merged:
+                shared.add(key)
+            else:
+                merged[key] = row
+    if shared:
+        rows: list[dict[str, Any]] = []
+        resources: list[ResourceInfo] = []
+        slices: list[dict[str, Any]] = []
+        for b, p in zip(batches, preps, strict=True):
+            if shared.isdisjoint(p.traces):
+                continue
+            for row, res, sl in zip(b.rows, b.resources, b.slices, strict=True):
+                if (row["project_id"], row["trace_id"]) in shared:
+                    rows.append(row)
+                    resources.append(res)
+                    slices.append(sl)
+        for agg in aggregate_traces(rows, resources, slices):
+            merged[(agg["project_id"], agg["trace_id"])] = agg
+    return [merged[key] for key in sorted(merged)]
+
+
+def _waiting_for_logs(rows: Iterable[dict[str, Any]]) -> Iterator[SpanKey]:
+    """Model spans lacking input or output: their content logs may have come first."""
+    for r in rows:
+        if r["kind"] in ("llm", "embedding") and (r["input"] is None or r["output"] is None):
+            yield (r["project_id"], r["trace_id"], r["span_id"])
 
 
 class Statements:
@@ -137,10 +227,9 @@ class Statements:
             found = self._many[cache_key] = ManyStatement(statement, keys, conn.dialect)
         return found
 
-    def insert_new_spans(
-        self, conn: Connection, rows: list[dict[str, Any]]
-    ) -> set[tuple[int, str, str]]:
-        """Insert the spans not stored yet; return the keys that were new.
+    def insert_new_spans(self, conn: Connection, rows: list[dict[str, Any]]) -> set[SpanKey] | None:
+        """Insert the spans not stored yet: None when every row was new (the usual
+        case, told without building a set of keys), else the keys that were.
 
         On SQLite the writer holds the database's write lock for the whole
         transaction (BEGIN IMMEDIATE), so the rows that get ids above the largest id
@@ -150,11 +239,12 @@ class Statements:
         says exactly which rows this transaction inserted.
         """
         if not self.sqlite:
-            return self._insert_returning_pg(conn, rows)
+            keys = self._insert_returning_pg(conn, rows)
+            return None if len(keys) == len(rows) else keys
         before = conn.execute(select(func.max(SPANS.c.id))).scalar() or 0
         count = self.many(conn, self.insert_spans, rows).execute(conn, rows)
         if count == len(rows):
-            return {(r["project_id"], r["trace_id"], r["span_id"]) for r in rows}
+            return None
         new = conn.execute(
             select(SPANS.c.project_id, SPANS.c.trace_id, SPANS.c.span_id).where(SPANS.c.id > before)
         )
@@ -302,23 +392,15 @@ def aggregate_traces(
 
 
 def attach_logs(
-    conn: Connection,
-    span_rows: list[dict[str, Any]],
-    inserted: set[tuple[int, str, str]],
-    log_rows: list[dict[str, Any]],
+    conn: Connection, waiting: Iterable[SpanKey], log_rows: list[dict[str, Any]]
 ) -> None:
-    """Fold GenAI content logs into their spans, whichever of the two arrived first."""
-    targets: set[tuple[int, str, str]] = {
-        (r["project_id"], r["trace_id"], r["span_id"]) for r in log_rows
-    }
-    # Newly stored model spans that lack content may have had their logs arrive first.
-    waiting = [
-        (r["project_id"], r["trace_id"], r["span_id"])
-        for r in span_rows
-        if r["kind"] in ("llm", "embedding")
-        and (r["input"] is None or r["output"] is None)
-        and (r["project_id"], r["trace_id"], r["span_id"]) in inserted
-    ]
+    """Fold GenAI content logs into their spans, whichever of the two arrived first.
+
+    ``waiting`` are newly stored model spans lacking content, whose logs may have
+    arrived before them.
+    """
+    targets: set[SpanKey] = {(r["project_id"], r["trace_id"], r["span_id"]) for r in log_rows}
+    waiting = list(waiting)
     if waiting:
         # Matching span ids here rather than with a row-value IN over every span:
         # that cost a quarter of the writer's time on content-less GenAI spans.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -20,6 +20,9 @@ from assay.ingest.messages import CONTENT_EVENTS
 from assay.ingest.pricing import PriceTable
 from assay.projects.service import ProjectConfig
 from assay.redaction import Redactor
+
+if TYPE_CHECKING:
+    from assay.ingest.commit import Prepared
 
 STATUS = {0: "unset", 1: "ok", 2: "error"}
 SLICE_PREFIX = "assay.slice."
@@ -57,6 +60,8 @@ class SpanBatch:
     feedback: list[dict[str, Any]] = field(default_factory=list)
     """Feedback rows from ``assay.feedback`` span events; written only for spans
     that are new (a re-sent span brings no second copy)."""
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
+    """Set by :func:`assay.ingest.commit.prepare` once the rows are final."""
 
     def add(self, row: dict[str, Any], info: ResourceInfo, slices: dict[str, Any] | None) -> None:
         """Append one span's row, with its resource and the slices of its own."""

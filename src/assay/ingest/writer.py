@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from assay.errors import Overloaded
-from assay.ingest.commit import Statements, write_rows
+from assay.ingest.commit import SpanKey, Statements, prepare, write_rows
 from assay.ingest.logs import LogBatch
 from assay.ingest.normalize import SpanBatch
+from assay.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, has_wal
 from assay.store.engine import Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ class _Item:
     logs: LogBatch | None
     reserved: int
     future: Future[WriteResult]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data the item writes (estimated)."""
+        return (self.spans.nbytes if self.spans else 0) + (self.logs.nbytes if self.logs else 0)
 
 
 class Reservation:
@@ -100,6 +106,7 @@ class Writer:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._statements = Statements(store.dialect)
+        self.checkpointer = WalCheckpointer(store) if has_wal(store) else None
         self.stats = {"batches": 0, "spans": 0, "rejected_overload": 0}
         self._wrote_at = -math.inf
         self._occupied = 0.0
@@ -163,6 +170,8 @@ class Writer:
             self._stopping = False
             self._thread = threading.Thread(target=self._run, name="assay-writer", daemon=True)
             self._thread.start()
+            if self.checkpointer is not None:
+                self.checkpointer.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the thread."""
@@ -172,6 +181,8 @@ class Writer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.checkpointer is not None:
+            self.checkpointer.stop(timeout)
 
     def submit(
         self, reservation: Reservation, spans: SpanBatch | None = None, logs: LogBatch | None = None
@@ -240,57 +251,77 @@ class Writer:
         raise AssertionError("unreachable")
 
     def _write(self, items: list[_Item]) -> list[WriteResult]:
-        st = self._statements
-        span_rows: list[dict[str, Any]] = []
-        owners: list[int] = []
-        slices: list[dict[str, Any]] = []
-        resources: list[Any] = []
-        seen: dict[tuple[int, str, str], int] = {}
-        for index, item in enumerate(items):
-            if item.spans is None:
-                continue
-            b = item.spans
-            for row, res, sl in zip(b.rows, b.resources, b.slices, strict=True):
-                key = (row["project_id"], row["trace_id"], row["span_id"])
-                if key in seen:
-                    continue
-                seen[key] = index
-                span_rows.append(row)
-                owners.append(index)
-                slices.append(sl)
-                resources.append(res)
+        batches = [item.spans for item in items if item.spans is not None]
+        total = sum(len(b.rows) for b in batches)
+        keys = [prepare(b).keys for b in batches]
+        owners: dict[SpanKey, int] | None = None
+        feedback_rows = [fb for b in batches for fb in b.feedback]
+        if len(frozenset().union(*keys)) < total:
+            # A span sent twice in one group commit (or one request) is written
+            # once, with the feedback of the request whose copy was written.
+            first, owners, feedback_rows = _first_copies(items)
+            batches = [first]
         log_rows = [row for item in items if item.logs for row in item.logs.rows]
-        # A span sent twice in one group commit is written once, with the feedback
-        # of the request whose copy was written.
-        feedback_rows = [
-            fb
+        checkpointer = self.checkpointer
+        with self.store.writer.begin() as conn:
+            if checkpointer is not None and checkpointer.running:
+                # Checkpoints are the checkpointer thread's; this connection's own
+                # are the backstop (see assay.store.checkpoint).
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            inserted = write_rows(conn, self._statements, batches, log_rows, feedback_rows)
+        if checkpointer is not None:
+            checkpointer.wrote(sum(item.nbytes for item in items))
+        counts = [0] * len(items)
+        if owners is not None:
+            for key, index in owners.items():
+                if inserted is None or key in inserted:
+                    counts[index] += 1
+        else:
+            for index, item in enumerate(items):
+                if item.spans is not None:
+                    counts[index] = (
+                        len(item.spans.rows)
+                        if inserted is None
+                        else len(prepare(item.spans).keys & inserted)
+                    )
+        self.stats["batches"] += 1
+        self.stats["spans"] += sum(counts)
+        return [
+            WriteResult(
+                spans_inserted=counts[index],
+                spans_duplicate=(len(item.spans.rows) if item.spans else 0) - counts[index],
+                logs_inserted=len(item.logs.rows) if item.logs else 0,
+            )
             for index, item in enumerate(items)
-            if item.spans
-            for fb in item.spans.feedback
-            if seen.get((fb["project_id"], fb["trace_id"], fb["span_id"])) == index
         ]
 
-        inserted_counts = [0] * len(items)
-        with self.store.writer.begin() as conn:
-            inserted_keys = write_rows(
-                conn, st, span_rows, resources, slices, log_rows, feedback_rows
-            )
-        for i, row in enumerate(span_rows):
-            if (row["project_id"], row["trace_id"], row["span_id"]) in inserted_keys:
-                inserted_counts[owners[i]] += 1
-        self.stats["batches"] += 1
-        self.stats["spans"] += len(inserted_keys) if span_rows else 0
-        results = []
-        for index, item in enumerate(items):
-            total = len(item.spans.rows) if item.spans else 0
-            results.append(
-                WriteResult(
-                    spans_inserted=inserted_counts[index],
-                    spans_duplicate=total - inserted_counts[index],
-                    logs_inserted=len(item.logs.rows) if item.logs else 0,
-                )
-            )
-        return results
+
+def _first_copies(
+    items: list[_Item],
+) -> tuple[SpanBatch, dict[SpanKey, int], list[dict[str, Any]]]:
+    """One batch of the first copy of every span in ``items``, which item each copy
+    came from, and the feedback rows of those copies."""
+    first = SpanBatch()
+    owners: dict[SpanKey, int] = {}
+    for index, item in enumerate(items):
+        if item.spans is None:
+            continue
+        b = item.spans
+        for row, res, sl in zip(b.rows, b.resources, b.slices, strict=True):
+            key = (row["project_id"], row["trace_id"], row["span_id"])
+            if key not in owners:
+                owners[key] = index
+                first.rows.append(row)
+                first.resources.append(res)
+                first.slices.append(sl)
+    feedback = [
+        fb
+        for index, item in enumerate(items)
+        if item.spans
+        for fb in item.spans.feedback
+        if owners.get((fb["project_id"], fb["trace_id"], fb["span_id"])) == index
+    ]
+    return first, owners, feedback
 
 
 def _transient(exc: DBAPIError) -> bool:

@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Dialect, Table, Text, TypeDecorator, case, event, func
@@ -209,9 +210,10 @@ class ManyStatement:
                 sql = self._multi_sql[size] = head + ", ".join([group] * size) + tail
             chunk = rows[start : start + size]
             start += size
-            flat = [value for row in chunk for value in getter(row)]
-            flat.extend(tail_params)
-            changed += conn.exec_driver_sql(sql, tuple(flat)).rowcount
+            # One flat tuple of every row's values, built in C (a comprehension over
+            # the values cost ~4 us a span on the writer thread).
+            flat = tuple(chain(chain.from_iterable(map(getter, chunk)), tail_params))
+            changed += conn.exec_driver_sql(sql, flat).rowcount
         return changed
 
 
