@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from assay.comparisons import compare_runs
 from assay.datasets import CaseSpec, add_version, get_version, version_cases
@@ -111,7 +112,14 @@ def timed(
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print one JSON line."""
     args = parse_args(argv)
-    store = Store(f"sqlite:///{Path(tempfile.mkdtemp(prefix='assay-gate-bench-')) / 'b.db'}")
+    with tempfile.TemporaryDirectory(prefix="assay-gate-bench-") as tmp:
+        out = run(args, Store(f"sqlite:///{Path(tmp) / 'b.db'}"))
+    print(json.dumps(out))
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace, store: Store) -> dict[str, Any]:
+    """Fill ``store`` with two pairs of runs and time comparing and gating them."""
     migrate.upgrade(store)
     rng = random.Random(5)
     with store.write_session() as session:
@@ -142,8 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "continuous": timed(store, project_id, "cont-base", "cont-cand", args.resamples),
     }
     store.dispose()
-    print(json.dumps(out))
-    sys.stdout.flush()
+    return out
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from assay.datasets import CaseSpec, add_version
 from assay.experiments import CallPolicy, run_experiment
@@ -42,8 +43,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print one JSON line."""
     args = parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="assay-runner-bench-"))
-    store = Store(args.db or f"sqlite:///{tmp / 'bench.db'}")
+    with tempfile.TemporaryDirectory(prefix="assay-runner-bench-") as tmp:
+        out = run(args, Store(args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"))
+    print(json.dumps(out))
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace, store: Store) -> dict[str, Any]:
+    """Run the experiment over ``store`` and measure it."""
     migrate.upgrade(store)
     latency = args.latency
 
@@ -91,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "stored": result.run.summary.get("samples"),
     }
     store.dispose()
-    print(json.dumps(out))
-    sys.stdout.flush()
+    return out
 
 
 if __name__ == "__main__":
