@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,7 @@ def _fill_log(store: Store, nbytes: int) -> None:
             conn.execute(text("INSERT INTO filler VALUES (:b)"), {"b": "x" * 100_000})
 
 
-def _wait_for(predicate: object, what: str) -> None:
-    assert callable(predicate)
+def _wait_for(predicate: Callable[[], object], what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -107,20 +107,30 @@ def _batches(store: Store, count: int) -> list[SpanBatch]:
     ]
 
 
+def _write_each(writer: Writer, batches: list[SpanBatch], then: Callable[[], None]) -> None:
+    """Commit ``batches`` one by one through the writer's thread, call ``then``, and
+    stop the writer."""
+    writer.start()
+    try:
+        for batch in batches:
+            writer.submit(writer.reserve(1000), spans=batch).result(timeout=WAIT_S)
+        then()
+    finally:
+        writer.stop()
+
+
 def test_the_writer_hands_its_checkpoints_to_the_thread(sqlite_store: Store) -> None:
     writer = Writer(sqlite_store, queue_bytes=1 << 30, batch_bytes=1 << 30)
     assert writer.checkpointer is not None
     writer.checkpointer.every_bytes = 100_000
     batches = _batches(sqlite_store, 20)
     before = _db_bytes(sqlite_store)
-    writer.start()
-    try:
-        for batch in batches:
-            writer.submit(writer.reserve(1000), spans=batch).result(timeout=WAIT_S)
-        checkpointer = writer.checkpointer
-        _wait_for(lambda: checkpointer.stats["checkpoints"], "the thread's checkpoint")
-    finally:
-        writer.stop()
+    checkpointer = writer.checkpointer
+    _write_each(
+        writer,
+        batches,
+        then=lambda: _wait_for(lambda: checkpointer.stats["checkpoints"], "a checkpoint"),
+    )
     assert not writer.checkpointer.running  # stopped with the writer
     assert _db_bytes(sqlite_store) > before
 
@@ -136,12 +146,7 @@ def test_the_writer_checkpoints_by_itself_past_the_backstop(
     writer.checkpointer.every_bytes = 1 << 40
     batches = _batches(sqlite_store, 5)
     before = _db_bytes(sqlite_store)
-    writer.start()
-    try:
-        for batch in batches:
-            writer.submit(writer.reserve(1000), spans=batch).result(timeout=WAIT_S)
-    finally:
-        writer.stop()
+    _write_each(writer, batches, then=lambda: None)
     assert writer.checkpointer.stats["checkpoints"] == 0
     assert _db_bytes(sqlite_store) > before
 
