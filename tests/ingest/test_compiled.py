@@ -329,11 +329,18 @@ def test_generated_requests_give_the_reference_batch(body: bytes) -> None:
 
 def test_generated_requests_are_not_vacuous() -> None:
     """With a fixed seed, the generator makes requests the compiled path takes, and
-    spans it makes rows of itself (so the differential test compares something)."""
+    spans it makes rows of itself (so the differential test compares something).
+
+    The sample is not the same in every process, seed or not: Hypothesis also draws
+    constants found in the modules loaded so far, which depend on the tests that ran
+    before in the same process. Alone, 22 of 30 requests and 37% of spans took the
+    compiled path; after other tests in a suite run, 19 of 30 and 16%. Hence 60
+    examples and bounds well below both.
+    """
     tally = {"requests": 0, "compiled": 0, "spans": 0, "fast": 0}
 
     @settings(
-        max_examples=30,
+        max_examples=60,
         deadline=None,
         derandomize=True,
         database=None,
@@ -349,7 +356,7 @@ def test_generated_requests_are_not_vacuous() -> None:
 
     run()
     assert tally["compiled"] >= tally["requests"] * 0.4, tally
-    assert tally["fast"] >= tally["spans"] * 0.2, tally
+    assert tally["fast"] >= tally["spans"] * 0.08, tally
 
 
 # -- 3b. hand-made requests at the decoder's limits -------------------------------------------
