@@ -91,6 +91,21 @@ def test_no_checkpoint_until_enough_was_written(sqlite_store: Store) -> None:
     assert _db_bytes(sqlite_store) == before
 
 
+def test_a_thread_that_cannot_connect_ends_and_says_so(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse() -> None:
+        raise OSError("no connection today")
+
+    monkeypatch.setattr(sqlite_store.engine, "raw_connection", refuse)
+    checkpointer = WalCheckpointer(sqlite_store)
+    checkpointer.start()
+    _wait_for(lambda: not checkpointer.running, "the thread to end")
+    checkpointer.stop()
+    assert "could not connect" in caplog.text
+    assert "no connection today" in caplog.text
+
+
 def _batches(store: Store, count: int) -> list[SpanBatch]:
     with store.session() as session:
         config = project_config(session, create_project(session, "checkpoint").id)

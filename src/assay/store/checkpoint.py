@@ -63,8 +63,8 @@ class WalCheckpointer:
 
     @property
     def running(self) -> bool:
-        """Whether the thread is running."""
-        return self._thread is not None
+        """Whether the thread is running (it ends if it cannot open a connection)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         """Start the thread."""
@@ -90,7 +90,12 @@ class WalCheckpointer:
                 self._wake.notify()
 
     def _run(self) -> None:
-        raw = self.store.engine.raw_connection()
+        try:
+            raw = self.store.engine.raw_connection()
+        except Exception:
+            # Without the thread the writer leaves checkpoints to SQLite, as by default.
+            log.exception("the WAL checkpoint thread could not connect; it stops")
+            return
         try:
             while True:
                 with self._wake:
