@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from assay.ingest import writer as writer_module
 from assay.ingest.normalize import SpanBatch, normalize_traces
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects import create_project, project_config
-from assay.store import Store
+from assay.store import Store, checkpoint
 from assay.store.checkpoint import WalCheckpointer, has_wal
 from assay.testing.otlp import IdFactory, export_trace_request, genai_llm_span
 
@@ -155,7 +154,7 @@ def test_the_writer_checkpoints_by_itself_past_the_backstop(
 ) -> None:
     # The thread never wakes (every_bytes too big), so only the writer's connection,
     # past its backstop, can have copied the log into the file.
-    monkeypatch.setattr(writer_module, "BACKSTOP_PAGES", 2)
+    monkeypatch.setattr(checkpoint, "BACKSTOP_PAGES", 2)
     writer = Writer(sqlite_store, queue_bytes=1 << 30, batch_bytes=1 << 30)
     assert writer.checkpointer is not None
     writer.checkpointer.every_bytes = 1 << 40
@@ -164,6 +163,29 @@ def test_the_writer_checkpoints_by_itself_past_the_backstop(
     _write_each(writer, batches, then=lambda: None)
     assert writer.checkpointer.stats["checkpoints"] == 0
     assert _db_bytes(sqlite_store) > before
+
+
+def test_the_writer_connection_goes_back_to_the_pool_checkpointing_as_usual(
+    sqlite_store: Store,
+) -> None:
+    writer = Writer(sqlite_store, queue_bytes=1 << 30, batch_bytes=1 << 30)
+    checkpointer = writer.checkpointer
+    assert checkpointer is not None
+    _write_each(
+        writer,
+        _batches(sqlite_store, 3),
+        then=lambda: _wait_for(lambda: checkpointer.running, "the thread"),
+    )
+    # Every connection the pool holds, the writer's among them (checked out together).
+    pool_size = sqlite_store.engine.pool.checkedin()  # type: ignore[attr-defined]
+    assert pool_size >= 1
+    conns = [sqlite_store.engine.connect() for _ in range(pool_size)]
+    try:
+        values = {c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() for c in conns}
+    finally:
+        for c in conns:
+            c.close()
+    assert values == {checkpoint.SQLITE_AUTOCHECKPOINT}
 
 
 def test_a_postgresql_writer_has_no_checkpointer(store: Store) -> None:

@@ -27,7 +27,7 @@ from assay.errors import Overloaded
 from assay.ingest.commit import SpanKey, Statements, prepare, write_rows
 from assay.ingest.logs import LogBatch
 from assay.ingest.normalize import SpanBatch
-from assay.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, has_wal
+from assay.store.checkpoint import WalCheckpointer, has_wal
 from assay.store.engine import Store
 
 log = logging.getLogger(__name__)
@@ -265,9 +265,7 @@ class Writer:
         checkpointer = self.checkpointer
         with self.store.writer.begin() as conn:
             if checkpointer is not None and checkpointer.running:
-                # Checkpoints are the checkpointer thread's; this connection's own
-                # are the backstop (see assay.store.checkpoint).
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+                checkpointer.defer(conn)
             inserted = write_rows(conn, self._statements, batches, log_rows, feedback_rows)
         if checkpointer is not None:
             checkpointer.wrote(sum(item.nbytes for item in items))

@@ -22,6 +22,8 @@ import logging
 import threading
 from typing import Any
 
+from sqlalchemy import Connection, event
+
 from assay.store.engine import Store
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,9 @@ CHECKPOINT_BYTES = 4 * 1024 * 1024
 BACKSTOP_PAGES = 4096
 """Log pages past which the writer's own connection checkpoints (SQLite's
 ``wal_autocheckpoint``; 64 MiB at the store's 16 KiB pages)."""
+SQLITE_AUTOCHECKPOINT = 1000
+"""SQLite's default ``wal_autocheckpoint``, which every other connection keeps."""
+_DEFERRING = "assay_defers_checkpoints"
 
 
 def has_wal(store: Store) -> bool:
@@ -60,6 +65,8 @@ class WalCheckpointer:
         self._stopping = False
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        if not event.contains(store.engine, "checkin", _restore_autocheckpoint):
+            event.listen(store.engine, "checkin", _restore_autocheckpoint)
 
     @property
     def running(self) -> bool:
@@ -81,6 +88,12 @@ class WalCheckpointer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def defer(self, conn: Connection) -> None:
+        """Leave the checkpoints of ``conn`` (the writer's, in its transaction) to this
+        thread, up to :data:`BACKSTOP_PAGES`, until it goes back to the pool."""
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+        conn.connection.info[_DEFERRING] = True
 
     def wrote(self, nbytes: int) -> None:
         """Count ``nbytes`` just committed; wake the thread once enough has been."""
@@ -122,3 +135,10 @@ class WalCheckpointer:
         if not busy:
             self.stats["checkpoints"] += 1
             self.last = (log_pages, copied)
+
+
+def _restore_autocheckpoint(dbapi_connection: Any, record: Any) -> None:
+    # A pool "checkin" listener: a connection that deferred its checkpoints goes
+    # back to the pool checkpointing as SQLite does by default.
+    if record.info.pop(_DEFERRING, False) and dbapi_connection is not None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT}")
