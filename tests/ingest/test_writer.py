@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,8 +15,10 @@ from assay.errors import Overloaded
 from assay.ingest.normalize import SpanBatch, normalize_traces
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
-from assay.projects import create_project, project_config
+from assay.projects import create_api_key, create_project, project_config
 from assay.projects.service import ProjectConfig
+from assay.server import create_app
+from assay.settings import Settings
 from assay.store import Store
 from assay.store.models import Span, Trace
 from assay.testing.otlp import (
@@ -395,3 +398,41 @@ def test_busy_while_requests_wait_and_for_a_while_after_a_commit(
         assert not writer.busy(within_s=0)
     finally:
         writer.stop()
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
+def test_the_route_prepares_each_request_before_the_writer_takes_it(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # The writer thread bounds the ingest rate, so the trace rows and keys it needs
+    # are worked out in the request's thread: a batch reaches submit() prepared.
+    submitted: list[SpanBatch] = []
+    real_submit = Writer.submit
+
+    def spy(self: Writer, reservation: Any, spans: Any = None, logs: Any = None) -> Any:
+        if spans is not None:
+            submitted.append(spans)
+            assert spans.prepared is not None, "submitted before prepare()"
+        return real_submit(self, reservation, spans=spans, logs=logs)
+
+    monkeypatch.setattr(Writer, "submit", spy)
+    with sqlite_store.session() as session:
+        project_row = create_project(session, "prepared")
+        key = create_api_key(session, project_row.id).secret
+    ids = IdFactory("prepared")
+    spans = trace_with_children(2, child=llm_child(ids), ids=ids)
+    body = export_trace_request(spans).SerializeToString()
+    app = create_app(Settings(ingest_workers=workers), sqlite_store)
+    with TestClient(app) as client:
+        response = client.post(
+            "/v1/traces",
+            content=body,
+            headers={"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200
+    assert len(submitted) == 1
+    prepared = submitted[0].prepared
+    assert prepared is not None
+    assert len(prepared.keys) == 3
+    assert [t["span_count"] for t in prepared.traces.values()] == [3]
+    assert the_trace(sqlite_store, spans[0].trace_id).span_count == 3
