@@ -56,12 +56,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import and_, func, insert, inspect, or_, select
 
+from assay.ingest.compiled import normalize_body
 from assay.ingest.normalize import normalize_traces
+from assay.ingest.otlp import PROTOBUF
 from assay.ingest.pricing import PriceTable
 from assay.ingest.writer import Writer
 from assay.projects import ProjectConfig, create_api_key, create_project, project_config
 from assay.settings import Settings
-from assay.signals.cursors import TRACES, read_cursor
+from assay.signals.cursors import TRACES, advance_cursor, lock_cursor, read_cursor
 from assay.signals.jobs import PENDING, RUNNING
 from assay.store import Store, migrate
 from assay.store.models import Job, Span, Trace
@@ -420,20 +422,52 @@ def send_all(
     return result
 
 
-def count_spans(store: Store) -> int:
-    """Spans in the store."""
+def count_spans(store: Store, after_id: int = 0) -> int:
+    """Spans in the store with a row id above ``after_id`` (those written after it)."""
+    query = select(func.count()).select_from(Span)
+    if after_id:
+        query = query.where(Span.id > after_id)
     with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Span)).scalar_one())
+        return int(conn.execute(query).scalar_one())
 
 
-def wait_queryable(store: Store, expected: int) -> int:
-    """Poll until ``expected`` spans are stored (or the timeout); the last count."""
+def wait_queryable(store: Store, expected: int, after_id: int = 0) -> int:
+    """Poll until ``expected`` spans above ``after_id`` are stored (or the timeout);
+    the last count."""
     deadline = time.monotonic() + QUERYABLE_TIMEOUT_S
-    stored = count_spans(store)
+    stored = count_spans(store, after_id)
     while stored < expected and time.monotonic() < deadline:
         time.sleep(0.05)
-        stored = count_spans(store)
+        stored = count_spans(store, after_id)
     return stored
+
+
+def prefill(store: Store, config: ProjectConfig, args: argparse.Namespace) -> int:
+    """Store ``args.prefill`` spans of the bench's shape in the bench's project before the
+    timed phase (untimed), as the server would, and move the worker past their traces.
+
+    A store's indexes grow with it, and the keys of spans and traces are random
+    (OpenTelemetry ids), so each commit into a big store touches pages all over its
+    unique indexes; this measures ingest into a store that has been running a while.
+
+    Returns:
+        The spans table's largest row id after, so the timed phase counts its own.
+    """
+    prices = PriceTable()
+    writer = Writer(store, queue_bytes=2**30, batch_bytes=2**30)
+    written = 0
+    # Another seed than the timed phase's: other texts; the ids are random anyway.
+    for chunk in record_batches(args.prefill, args.text_bytes, args.batch, seed=11):
+        body = encode_spans(chunk).SerializePartialToString()
+        writer.write_now(spans=normalize_body(body, PROTOBUF, config, prices))
+        written += len(chunk)
+        if written % 100_000 < len(chunk):
+            log(f"prefilled {written:,} spans")
+    with store.session() as session:
+        last_trace = session.scalar(select(func.max(Trace.id))) or 0
+        lock_cursor(session, TRACES)
+        advance_cursor(session, TRACES, last_trace)
+        return int(session.scalar(select(func.max(Span.id))) or 0)
 
 
 def worker_backlog(store: Store) -> int:
@@ -543,6 +577,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-raw", action="store_true", help="Skip the without-HTTP comparison.")
     parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="Spans stored in the bench's project before the timed phase (untimed): "
+        "ingest into a store that already holds them. The comparison without HTTP "
+        "still writes into fresh stores.",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         help="Run the server without its background worker (`assay serve --no-worker`).",
@@ -568,8 +610,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         return args.db or f"sqlite:///{tmp / phase}.db"
 
     with fresh_store(url_for("server"), wipe=args.wipe) as store:
-        api_key = new_project(store).api_key
+        project = new_project(store)
+        api_key = project.api_key
         dialect = store.dialect
+        base_id = prefill(store, project.config, args) if args.prefill else 0
         chunks: list[list[ReadableSpan]] = []
         payloads: list[bytes] = []
         sizes: list[int] = []
@@ -599,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 sizes,
                 args.senders,
             )
-            stored = wait_queryable(store, sent.acked_spans)
+            stored = wait_queryable(store, sent.acked_spans, base_id)
             elapsed = time.perf_counter() - began
             client_cpu = time.process_time() - client_cpu
             cpu_after = server.cpu_s()
@@ -639,6 +683,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "mode": "pre-encode" if args.pre_encode else "exporter",
         "batch": args.batch,
         "text_bytes": args.text_bytes,
+        "prefill": args.prefill,
         "elapsed_s": round(elapsed, 2),
         "spans_per_s": round(spans_per_s),
         "ack_p50_ms": round(quantiles[49] * 1000, 1),
