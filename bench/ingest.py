@@ -596,6 +596,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="The server's ASSAY_INGEST_WORKERS: processes that normalise spans (0: none).",
     )
     args = parser.parse_args(argv)
+    if args.prefill < 0:
+        parser.error(f"--prefill must be 0 or more, not {args.prefill}")
     if args.quick:
         args.spans = QUICK_SPANS
     return args
